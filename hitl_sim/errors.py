@@ -1,0 +1,45 @@
+"""The hitl-sim exception hierarchy.
+
+Every error subclasses `HitlSimError` and the builtin it behaves like, so `pytest.raises(ValueError)`
+and `except AssertionError` keep working. Misuse of the harness is a `TypeError`/`ValueError`;
+a verdict about the code under test is an `AssertionError`, so pytest reports it as a failure.
+Structured fields ride on the exception as attributes.
+"""
+
+from __future__ import annotations
+
+
+class HitlSimError(Exception):
+    """Base class of every error hitl-sim raises."""
+
+
+class InvalidArgument(HitlSimError, TypeError):
+    """A hitl-sim API was called with arguments it cannot use."""
+
+
+class ScenarioError(HitlSimError, ValueError):
+    """A scenario file, model script or reviewer script is malformed."""
+
+
+class ScriptExhausted(HitlSimError, AssertionError):
+    """A scripted model or reviewer was asked for more than its script holds."""
+
+
+class UnusedScript(HitlSimError, AssertionError):
+    """A run ended with scripted turns or decisions nobody asked for."""
+
+
+class UnexpectedInterrupt(HitlSimError, AssertionError):
+    """An interrupt arrived that no responder could answer."""
+
+
+class ThreadError(HitlSimError, RuntimeError):
+    """A resume would go to a thread with nothing pending, another thread, or no checkpointer."""
+
+
+class RealModelBlocked(HitlSimError, RuntimeError):
+    """Code under simulation tried to reach a real provider model."""
+
+
+class CheckFailed(HitlSimError, AssertionError):
+    """`Run.check()` found safety violations; `.violations` lists them with their evidence."""
