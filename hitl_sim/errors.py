@@ -1,9 +1,9 @@
 """The hitl-sim exception hierarchy.
 
-Every error subclasses `HitlSimError` and the builtin it behaves like, so `pytest.raises(ValueError)`
-and `except AssertionError` keep working. Misuse of the harness is a `TypeError`/`ValueError`;
-a verdict about the code under test is an `AssertionError`, so pytest reports it as a failure.
-Structured fields ride on the exception as attributes.
+Every error subclasses `HitlSimError` and the builtin it behaves like, so
+`pytest.raises(ValueError)` and `except AssertionError` keep working. Misuse of the harness is a
+`TypeError`/`ValueError`; a verdict about the code under test is an `AssertionError`, so pytest
+reports it as a failure. Structured fields ride on the exception as attributes.
 """
 
 from __future__ import annotations

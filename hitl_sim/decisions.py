@@ -1,0 +1,152 @@
+"""What a scripted human answers: `approve`, `edit`, `reject`, `respond`, `answer`, `unchecked`.
+
+A `Decision` is a value, not a payload: it is turned into the exact resume payload for the action it
+answers (`Decision.payload_for`), so `edit(to="x")` can keep the original call's other arguments.
+Every builder takes `by=` (a reviewer id) and `after=` (the reviewer's latency on the frozen clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from hitl_sim.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from hitl_sim.interrupts import ActionRequest
+
+DecisionType = Literal["approve", "edit", "reject", "respond", "answer", "unchecked"]
+MIDDLEWARE_DECISIONS = ("approve", "edit", "reject", "respond")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One scripted answer. Build it with the functions below rather than directly."""
+
+    type: DecisionType
+    args: Mapping[str, Any] | None = None
+    """edit: the arguments to run with (merged over the original call's unless `redirect`)."""
+    name: str | None = None
+    """edit: the tool to run instead (a redirect); None keeps the reviewed tool."""
+    message: str | None = None
+    """reject: the reason; respond: the text the model gets as the tool result."""
+    value: Any = None
+    """answer / unchecked: the resume value sent verbatim."""
+    by: str | None = None
+    after: timedelta = field(default=timedelta(0))
+
+    def payload_for(self, action: ActionRequest | None) -> Any:
+        """The resume payload this decision sends for `action` (None for raw interrupts)."""
+        if self.type in ("answer", "unchecked"):
+            return self.value
+        if self.type == "approve":
+            return {"type": "approve"}
+        if self.type in ("reject", "respond"):
+            payload: dict[str, Any] = {"type": self.type}
+            if self.message is not None:
+                payload["message"] = self.message
+            return payload
+        args = dict(self.args or {})
+        if action is not None and self.name is None:
+            args = {**action.args, **args}
+        name = self.name or (action.name if action is not None else None)
+        return {"type": "edit", "edited_action": {"name": name, "args": args}}
+
+    def describe(self) -> str:
+        """A short human-readable form, e.g. `reject('keep it', by='vp')`."""
+        parts: list[str] = []
+        if self.type == "edit":
+            if self.name is not None:
+                parts.append(repr(self.name))
+            parts.extend(f"{k}={v!r}" for k, v in (self.args or {}).items())
+        elif self.type in ("reject", "respond") and self.message is not None:
+            parts.append(repr(self.message))
+        elif self.type in ("answer", "unchecked"):
+            parts.append(repr(self.value))
+        if self.by is not None:
+            parts.append(f"by={self.by!r}")
+        if self.after:
+            parts.append(f"after={self.after}")
+        return f"{self.type}({', '.join(parts)})"
+
+
+def _latency(after: object) -> timedelta:
+    if after is None:
+        return timedelta(0)
+    if isinstance(after, timedelta):
+        return after
+    if isinstance(after, int | float) and not isinstance(after, bool):
+        return timedelta(seconds=after)
+    raise InvalidArgument(
+        f"after={after!r} is not a latency. Expected a datetime.timedelta or a number of seconds, "
+        "e.g. after=timedelta(hours=2)."
+    )
+
+
+def approve(*, by: str | None = None, after: timedelta | float | None = None) -> Decision:
+    """Run the call as the model proposed it."""
+    return Decision("approve", by=by, after=_latency(after))
+
+
+def edit(
+    *target: Any, by: str | None = None, after: timedelta | float | None = None, **args: Any
+) -> Decision:
+    """Run the call with changed arguments.
+
+    `edit(to="x")` keeps the call's other arguments; `edit("other_tool", {...})` redirects the call
+    to another tool with exactly these arguments; `edit({...})` passes arguments as a mapping.
+    """
+    name: str | None = None
+    given: dict[str, Any] = {}
+    if len(target) == 2 and isinstance(target[0], str) and isinstance(target[1], Mapping):
+        name, given = target[0], dict(target[1])
+    elif len(target) == 1 and isinstance(target[0], Mapping):
+        given = dict(target[0])
+    elif len(target) == 1 and isinstance(target[0], str):
+        name = target[0]
+    elif target:
+        raise InvalidArgument(
+            f"edit{target!r} is not an edit. Expected edit(arg=value, ...), edit({{...}}), "
+            "or edit('tool_name', {...}) to redirect the call to another tool."
+        )
+    if given and args:
+        raise InvalidArgument(
+            "edit() got arguments both as a mapping and as keywords; pass them one way."
+        )
+    return Decision("edit", args=given or args, name=name, by=by, after=_latency(after))
+
+
+def reject(
+    message: str | None = None, *, by: str | None = None, after: timedelta | float | None = None
+) -> Decision:
+    """Do not run the call; `message` is the reason the model is told."""
+    return Decision("reject", message=message, by=by, after=_latency(after))
+
+
+def respond(
+    message: str, *, by: str | None = None, after: timedelta | float | None = None
+) -> Decision:
+    """Do not run the call; the model gets `message` as the tool's result (ask-the-user tools)."""
+    if not isinstance(message, str):
+        raise InvalidArgument(f"respond() takes the reply text as a str, got {message!r}.")
+    return Decision("respond", message=message, by=by, after=_latency(after))
+
+
+def answer(
+    value: Any, *, by: str | None = None, after: timedelta | float | None = None
+) -> Decision:
+    """Answer a raw `interrupt()` with `value` (a dict, a string, anything the node expects)."""
+    return Decision("answer", value=value, by=by, after=_latency(after))
+
+
+def unchecked(
+    payload: Any, *, by: str | None = None, after: timedelta | float | None = None
+) -> Decision:
+    """Send `payload` verbatim as this decision, skipping local validation.
+
+    For tests that send a malformed answer on purpose (e.g. `unchecked({"type": "maybe"})`) to
+    prove what the agent does with it. The driver records the resulting error and poisoning.
+    """
+    return Decision("unchecked", value=payload, by=by, after=_latency(after))

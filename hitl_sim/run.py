@@ -1,0 +1,130 @@
+"""The record of one simulated run: what the model was asked, what paused, what the reviewer
+decided, which tools really ran, and how it ended.
+
+The driver (`hitl_sim.driver`) fills a `Run`; checks (`hitl_sim.checks`), the audit log and
+snapshots read it. Every record carries `resume`: 0 for the first invocation, k for the k-th
+`Command(resume=...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from langchain_core.messages import AIMessage, BaseMessage
+
+    from hitl_sim.decisions import Decision
+    from hitl_sim.interrupts import ActionRequest, PendingInterrupt
+
+RunStatus = Literal["finished", "pending", "failed"]
+StepKind = Literal["model_turn", "interrupt", "decision", "resume", "tool", "error", "finish"]
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """One call to a chat model, as the model saw it."""
+
+    turn: int
+    """1-based count of model calls in the run."""
+    messages: tuple[BaseMessage, ...]
+    tools: tuple[str, ...]
+    """Names of the tools bound for this call."""
+    resume: int
+    agent: str | None = None
+    """`lc_agent_name` of the calling agent (a deep agent's subagent name), when known."""
+    response: AIMessage | None = None
+
+
+@dataclass(frozen=True)
+class ToolExecution:
+    """A tool that really ran (seen through LangChain callbacks, not through messages)."""
+
+    name: str
+    args: Mapping[str, Any]
+    call_id: str | None
+    result: Any
+    error: str | None
+    resume: int
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One decision the scripted reviewer gave, and the payload actually sent for it."""
+
+    interrupt: PendingInterrupt
+    action: ActionRequest | None
+    """The action request answered (None for raw interrupts and breakpoints)."""
+    decision: Decision
+    payload: Any
+    resume: int
+    """The resume that carried it."""
+    at: datetime
+    """Clock time when the reviewer answered (after its latency)."""
+
+
+@dataclass(frozen=True)
+class RunError:
+    """An exception the graph raised, kept instead of lost."""
+
+    exception: BaseException
+    resume: int
+    node: str | None
+    resumable: bool
+    """Whether the thread still has work pending that a corrected resume could finish."""
+    poisoned: bool = False
+    """A bad batched answer stored on the thread: every plain re-resume re-raises it."""
+
+    @property
+    def type(self) -> str:
+        return type(self.exception).__name__
+
+    @property
+    def message(self) -> str:
+        return str(self.exception)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the run's timeline."""
+
+    kind: StepKind
+    resume: int
+    record: Any
+    at: datetime
+
+
+@dataclass
+class Run:
+    """Everything that happened in one simulated run."""
+
+    thread_id: str
+    config: dict[str, Any]
+    steps: list[Step] = field(default_factory=list)
+    interrupts: list[PendingInterrupt] = field(default_factory=list)
+    decisions: list[DecisionRecord] = field(default_factory=list)
+    executed: list[ToolExecution] = field(default_factory=list)
+    model_requests: list[ModelRequest] = field(default_factory=list)
+    final_state: dict[str, Any] = field(default_factory=dict)
+    pending: list[PendingInterrupt] = field(default_factory=list)
+    error: RunError | None = None
+    stream_events: list[Any] = field(default_factory=list)
+    gated: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Tool name -> allowed decisions: what the test declared plus the agent's own HITL config."""
+
+    @property
+    def status(self) -> RunStatus:
+        if self.error is not None:
+            return "failed"
+        return "pending" if self.pending else "finished"
+
+    @property
+    def messages(self) -> list[BaseMessage]:
+        return list(self.final_state.get("messages", []))
+
+    @property
+    def executed_names(self) -> list[str]:
+        return [execution.name for execution in self.executed]

@@ -1,0 +1,36 @@
+"""Developer sessions. They run in the current environment (install with `pip install -e .[dev]`)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "typing", "tests"]
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    session.run("ruff", "check", "hitl_sim", "tests", "benchmarks", "noxfile.py", "conftest.py")
+    session.run("ruff", "format", "--check", "hitl_sim", "tests", "benchmarks")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.run("mypy", "hitl_sim")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite under branch coverage, with the report. Exit 5 (no tests) is not a pass."""
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "combine", "-q")
+    session.run("coverage", "report")
+
+
+@nox.session
+def xdist(session: nox.Session) -> None:
+    """The whole suite in two processes and random order of files, as parallel CI runs it."""
+    session.run("python", "-m", "pytest", "-n", "2", "-p", "no:randomly", "-q", *session.posargs)
