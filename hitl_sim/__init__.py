@@ -1,6 +1,13 @@
-"""hitl-sim: test and simulate human-in-the-loop approval flows."""
+"""hitl-sim: test and simulate human-in-the-loop approval flows.
+
+Public names are imported lazily (PEP 562), so `import hitl_sim` (and the pytest plugin, which
+pytest loads in every session) does not import langgraph or langchain until a name is used.
+"""
 
 from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from hitl_sim.errors import (
     CheckFailed,
@@ -14,6 +21,50 @@ from hitl_sim.errors import (
     UnusedScript,
 )
 
+if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
+    from hitl_sim.decisions import Decision as Decision
+    from hitl_sim.decisions import answer as answer
+    from hitl_sim.decisions import approve as approve
+    from hitl_sim.decisions import edit as edit
+    from hitl_sim.decisions import reject as reject
+    from hitl_sim.decisions import respond as respond
+    from hitl_sim.decisions import unchecked as unchecked
+    from hitl_sim.interrupts import ActionRequest as ActionRequest
+    from hitl_sim.interrupts import PendingInterrupt as PendingInterrupt
+    from hitl_sim.run import DecisionRecord as DecisionRecord
+    from hitl_sim.run import ModelRequest as ModelRequest
+    from hitl_sim.run import Run as Run
+    from hitl_sim.run import RunError as RunError
+    from hitl_sim.run import ToolExecution as ToolExecution
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "Decision": "hitl_sim.decisions",
+    "answer": "hitl_sim.decisions",
+    "approve": "hitl_sim.decisions",
+    "edit": "hitl_sim.decisions",
+    "reject": "hitl_sim.decisions",
+    "respond": "hitl_sim.decisions",
+    "unchecked": "hitl_sim.decisions",
+    "ActionRequest": "hitl_sim.interrupts",
+    "PendingInterrupt": "hitl_sim.interrupts",
+    "DecisionRecord": "hitl_sim.run",
+    "ModelRequest": "hitl_sim.run",
+    "Run": "hitl_sim.run",
+    "RunError": "hitl_sim.run",
+    "ToolExecution": "hitl_sim.run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hitl_sim' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "CheckFailed",
     "HitlSimError",
@@ -24,4 +75,5 @@ __all__ = [
     "ThreadError",
     "UnexpectedInterrupt",
     "UnusedScript",
+    *_LAZY,
 ]
