@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.decisions import reject as reject
     from hitl_sim.decisions import respond as respond
     from hitl_sim.decisions import unchecked as unchecked
+    from hitl_sim.decisions import update as update
     from hitl_sim.interrupts import ActionRequest as ActionRequest
     from hitl_sim.interrupts import PendingInterrupt as PendingInterrupt
     from hitl_sim.run import DecisionRecord as DecisionRecord
@@ -46,6 +47,7 @@ _LAZY: dict[str, str] = {
     "reject": "hitl_sim.decisions",
     "respond": "hitl_sim.decisions",
     "unchecked": "hitl_sim.decisions",
+    "update": "hitl_sim.decisions",
     "ActionRequest": "hitl_sim.interrupts",
     "PendingInterrupt": "hitl_sim.interrupts",
     "DecisionRecord": "hitl_sim.run",

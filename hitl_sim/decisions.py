@@ -1,4 +1,5 @@
-"""What a scripted human answers: `approve`, `edit`, `reject`, `respond`, `answer`, `unchecked`.
+"""What a scripted human answers: `approve`, `edit`, `reject`, `respond`, `answer`, `update`,
+`unchecked`.
 
 A `Decision` is a value, not a payload: it is turned into the exact resume payload for the action it
 answers (`Decision.payload_for`), so `edit(to="x")` can keep the original call's other arguments.
@@ -17,7 +18,7 @@ from hitl_sim.errors import InvalidArgument
 if TYPE_CHECKING:
     from hitl_sim.interrupts import ActionRequest
 
-DecisionType = Literal["approve", "edit", "reject", "respond", "answer", "unchecked"]
+DecisionType = Literal["approve", "edit", "reject", "respond", "answer", "update", "unchecked"]
 MIDDLEWARE_DECISIONS = ("approve", "edit", "reject", "respond")
 
 
@@ -33,7 +34,7 @@ class Decision:
     message: str | None = None
     """reject: the reason; respond: the text the model gets as the tool result."""
     value: Any = None
-    """answer / unchecked: the resume value sent verbatim."""
+    """answer / unchecked: the resume value sent verbatim; update: the state values to write."""
     by: str | None = None
     after: timedelta = field(default=timedelta(0))
 
@@ -41,6 +42,8 @@ class Decision:
         """The resume payload this decision sends for `action` (None for raw interrupts)."""
         if self.type in ("answer", "unchecked"):
             return self.value
+        if self.type == "update":
+            return None
         if self.type == "approve":
             return {"type": "approve"}
         if self.type in ("reject", "respond"):
@@ -63,7 +66,7 @@ class Decision:
             parts.extend(f"{k}={v!r}" for k, v in (self.args or {}).items())
         elif self.type in ("reject", "respond") and self.message is not None:
             parts.append(repr(self.message))
-        elif self.type in ("answer", "unchecked"):
+        elif self.type in ("answer", "unchecked", "update"):
             parts.append(repr(self.value))
         if self.by is not None:
             parts.append(f"by={self.by!r}")
@@ -150,3 +153,18 @@ def unchecked(
     prove what the agent does with it. The driver records the resulting error and poisoning.
     """
     return Decision("unchecked", value=payload, by=by, after=_latency(after))
+
+
+def update(
+    values: Mapping[str, Any] | None = None,
+    *,
+    by: str | None = None,
+    after: timedelta | float | None = None,
+    **kwargs: Any,
+) -> Decision:
+    """Continue past a static breakpoint after writing `values` into the graph state.
+
+    `update(approved=True)` is `graph.update_state(config, {"approved": True})` then
+    `graph.invoke(None, config)`, the way LangGraph resumes `interrupt_before` / `interrupt_after`.
+    """
+    return Decision("update", value={**(values or {}), **kwargs}, by=by, after=_latency(after))

@@ -88,6 +88,16 @@ class RunError:
 
 
 @dataclass(frozen=True)
+class SideEffect:
+    """One call of a function watched with `hitl_sim.Spy` (a plain Python side effect)."""
+
+    name: str
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+    resume: int
+
+
+@dataclass(frozen=True)
 class Step:
     """One line of the run's timeline."""
 
@@ -111,9 +121,14 @@ class Run:
     final_state: dict[str, Any] = field(default_factory=dict)
     pending: list[PendingInterrupt] = field(default_factory=list)
     error: RunError | None = None
+    side_effects: list[SideEffect] = field(default_factory=list)
     stream_events: list[Any] = field(default_factory=list)
     gated: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Tool name -> allowed decisions: what the test declared plus the agent's own HITL config."""
+    expect_pending: bool = False
+    """The test said interrupts may be left unanswered (an unavailable reviewer)."""
+    unused_decisions: list[Decision] = field(default_factory=list)
+    """Scripted decisions the reviewer still held when the run ended."""
 
     @property
     def status(self) -> RunStatus:
@@ -128,3 +143,18 @@ class Run:
     @property
     def executed_names(self) -> list[str]:
         return [execution.name for execution in self.executed]
+
+    def check(self, **options: Any) -> None:
+        """Raise `CheckFailed` listing every safety violation, with its evidence."""
+        from hitl_sim.checks import check
+
+        check(self, **options)
+
+    def timeline(self) -> str:
+        """The run as a readable timeline: what a failing assertion shows."""
+        from hitl_sim.timeline import render
+
+        return render(self)
+
+    def __str__(self) -> str:
+        return self.timeline()
