@@ -32,6 +32,12 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.decisions import update as update
     from hitl_sim.interrupts import ActionRequest as ActionRequest
     from hitl_sim.interrupts import PendingInterrupt as PendingInterrupt
+    from hitl_sim.models import ChatRequest as ChatRequest
+    from hitl_sim.models import FunctionChatModel as FunctionChatModel
+    from hitl_sim.models import ScriptedChatModel as ScriptedChatModel
+    from hitl_sim.models import TurnInfo as TurnInfo
+    from hitl_sim.models import call as call
+    from hitl_sim.models import say as say
     from hitl_sim.run import DecisionRecord as DecisionRecord
     from hitl_sim.run import ModelRequest as ModelRequest
     from hitl_sim.run import Run as Run
@@ -50,6 +56,12 @@ _LAZY: dict[str, str] = {
     "update": "hitl_sim.decisions",
     "ActionRequest": "hitl_sim.interrupts",
     "PendingInterrupt": "hitl_sim.interrupts",
+    "ChatRequest": "hitl_sim.models",
+    "FunctionChatModel": "hitl_sim.models",
+    "ScriptedChatModel": "hitl_sim.models",
+    "TurnInfo": "hitl_sim.models",
+    "call": "hitl_sim.models",
+    "say": "hitl_sim.models",
     "DecisionRecord": "hitl_sim.run",
     "ModelRequest": "hitl_sim.run",
     "Run": "hitl_sim.run",
