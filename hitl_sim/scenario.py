@@ -1,0 +1,682 @@
+"""Scenario files: the schema, and loading a YAML file into validated `Scenario`s.
+
+A file is parsed with `yaml.safe_load` (no code runs); named factories (`module:factory`) are only
+imported when the scenario runs. A malformed file raises `ScenarioError` naming the file, the
+line and key path, what was expected, and the fix. A file holds one scenario, or a small named set
+under `scenarios:` whose members share the file's other top-level keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from hitl_sim import decisions as builders
+from hitl_sim.decisions import Decision
+from hitl_sim.errors import ScenarioError
+
+SUFFIXES = (".yaml", ".yml")
+DecisionType = Literal["approve", "edit", "reject", "respond"]
+DECISION_TYPES: tuple[DecisionType, ...] = ("approve", "edit", "reject", "respond")
+ARG_TYPES = ("str", "int", "float", "bool", "list", "dict", "any")
+FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+class _Spec(BaseModel):
+    """Base of every mapping in a scenario file: unknown keys are errors with a suggestion."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            known = [field.alias or name for name, field in cls.model_fields.items()]
+            for key in data:
+                if key not in known:
+                    close = difflib.get_close_matches(str(key), known, n=1)
+                    hint = f" Did you mean {close[0]!r}?" if close else ""
+                    raise PydanticCustomError(
+                        "unknown_key",
+                        "unknown key '{key}'. Expected one of: {known}.{hint}",
+                        {"key": str(key), "known": ", ".join(known), "hint": hint},
+                    )
+        return data
+
+
+# --- conditions (`when`) ------------------------------------------------------------------
+
+Operator = Literal[
+    "equals", "not_equals", "startswith", "endswith", "contains", "matches", "in", "gt", "ge",
+    "lt", "le",
+]  # fmt: skip
+OPERATORS: tuple[str, ...] = typing.get_args(Operator)
+
+
+class Condition(_Spec):
+    """`{arg: path, startswith: /etc}`: true when the call's argument passes the test.
+
+    `all: [...]` / `any: [...]` combine conditions; `not: {...}` negates one.
+    """
+
+    arg: str | None = None
+    all: tuple[Condition, ...] | None = None
+    any: tuple[Condition, ...] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+    equals: Any = None
+    not_equals: Any = None
+    startswith: str | None = None
+    endswith: str | None = None
+    contains: Any = None
+    matches: str | None = None
+    in_: tuple[Any, ...] | None = Field(default=None, alias="in")
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        combinators = [n for n in ("all", "any", "not_") if getattr(self, n) is not None]
+        tests = self._tests()
+        if combinators and (tests or self.arg is not None) or len(combinators) > 1:
+            raise ValueError("use `all`, `any` or `not` alone, without `arg` or a test")
+        if not combinators and (self.arg is None or len(tests) != 1):
+            raise ValueError(
+                "a condition names one argument and one test, e.g. {arg: path, startswith: /etc}"
+                f"; tests: {', '.join(OPERATORS)}"
+            )
+        return self
+
+    def _tests(self) -> list[str]:
+        return [op for op in OPERATORS if (op if op != "in" else "in_") in self.model_fields_set]
+
+    @property
+    def operator(self) -> str:
+        """The test this condition applies (e.g. 'startswith')."""
+        return self._tests()[0]
+
+    @property
+    def operand(self) -> Any:
+        return getattr(self, "in_" if self.operator == "in" else self.operator)
+
+
+# --- agents ------------------------------------------------------------------------------
+
+
+class ToolSpec(_Spec):
+    """A fake tool: its arguments, and the results (or error) the file scripts for it."""
+
+    description: str = ""
+    args: dict[str, Literal["str", "int", "float", "bool", "list", "dict", "any"]] = {}
+    returns: str | tuple[str, ...] = "ok"
+    """A template formatted with the call's arguments (`"sent to {to}"`), or one per call."""
+    raises: str | None = None
+    """Raise `RuntimeError(raises)` instead of returning."""
+    asks: Any = None
+    """Call `interrupt(asks)` first (the tool asks a human itself); `{answer}` in `returns` is
+    the reply."""
+
+
+def _interrupt_on_entry(value: Any) -> Any:
+    if value is True:
+        return {}
+    if value is False:
+        return {"enabled": False}
+    return value
+
+
+class GateSpec(_Spec):
+    """One `interrupt_on` entry (`true`, `false`, or this mapping)."""
+
+    enabled: bool = True
+    allowed_decisions: tuple[DecisionType, ...] = Field(default=DECISION_TYPES, min_length=1)
+    description: str | None = None
+    """A template formatted with the call's arguments and `{tool}`."""
+    when: Condition | None = None
+
+
+Gates = dict[str, Annotated[GateSpec, BeforeValidator(_interrupt_on_entry)]]
+Checkpointer = Literal["memory", "sqlite", "none"]
+
+
+class CreateAgentSpec(_Spec):
+    kind: Literal["create_agent"]
+    tools: dict[str, ToolSpec] = {}
+    interrupt_on: Gates = {}
+    interrupt_mode: Literal["batched", "per_call"] = "batched"
+    description_prefix: str | None = None
+    system_prompt: str | None = None
+    name: str | None = None
+    checkpointer: Checkpointer = "memory"
+
+
+class SubagentSpec(_Spec):
+    name: str
+    description: str = "A subagent."
+    system_prompt: str = "You are a helpful subagent."
+    tools: tuple[str, ...] = ()
+    """Names of tools from the agent's `tools`."""
+    interrupt_on: Gates | None = None
+    """None inherits the main agent's; a mapping replaces it entirely (deepagents' rule)."""
+
+
+class DeepAgentSpec(_Spec):
+    kind: Literal["deep_agent"]
+    tools: dict[str, ToolSpec] = {}
+    interrupt_on: Gates = {}
+    subagents: tuple[SubagentSpec, ...] = ()
+    system_prompt: str | None = None
+    checkpointer: Checkpointer = "memory"
+
+
+class FactorySpec(_Spec):
+    kind: Literal["factory"]
+    factory: str
+    """`module:callable`, called with `model=`, `checkpointer=` and `tools=` where its signature
+    takes them, plus `options`."""
+    options: dict[str, Any] = {}
+    tools: dict[str, ToolSpec] = {}
+    checkpointer: Checkpointer = "memory"
+
+    @field_validator("factory")
+    @classmethod
+    def _factory_form(cls, value: str) -> str:
+        if not FACTORY.match(value):
+            raise ValueError(f"{value!r} is not of the form 'package.module:callable'")
+        return value
+
+
+def _kind_of(data: Any) -> str | None:
+    return data.get("kind") if isinstance(data, Mapping) else getattr(data, "kind", None)
+
+
+AgentSpec = Annotated[
+    Annotated[CreateAgentSpec, Tag("create_agent")]
+    | Annotated[DeepAgentSpec, Tag("deep_agent")]
+    | Annotated[FactorySpec, Tag("factory")],
+    Discriminator(
+        _kind_of,
+        custom_error_type="agent_kind",
+        custom_error_message="`kind` must be one of: create_agent, deep_agent, factory",
+    ),
+]
+
+
+# --- model script --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    name: str
+    args: Mapping[str, Any]
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnSpec:
+    calls: tuple[CallSpec, ...] = ()
+    text: str | None = None
+
+
+def _call_of(entry: Any) -> CallSpec:
+    if isinstance(entry, Mapping):
+        call_id = entry.get("id")
+        rest = {k: v for k, v in entry.items() if k != "id"}
+        if len(rest) == 1:
+            ((name, args),) = rest.items()
+            if isinstance(name, str) and isinstance(args, Mapping | None):
+                if call_id is not None and not isinstance(call_id, str):
+                    raise ValueError(f"a tool-call id must be a string, got {call_id!r}")
+                return CallSpec(name, dict(args or {}), call_id)
+    raise ValueError(
+        f"a tool call is written {{tool_name: {{arg: value}}}} (optionally with `id: c1`), "
+        f"got {entry!r}"
+    )
+
+
+def _turn_of(value: Any) -> TurnSpec:
+    if isinstance(value, TurnSpec):
+        return value
+    if isinstance(value, Mapping) and len(value) == 1 and "say" in value:
+        if not isinstance(value["say"], str):
+            raise ValueError(f"`say` takes the answer text, got {value['say']!r}")
+        return TurnSpec(text=value["say"])
+    if isinstance(value, Mapping) and len(value) == 1 and "call" in value:
+        return TurnSpec(calls=(_call_of(value["call"]),))
+    if isinstance(value, Mapping) and "calls" in value and set(value) <= {"calls", "say"}:
+        calls = value["calls"]
+        if not isinstance(calls, list) or not calls:
+            raise ValueError(f"`calls` takes a non-empty list of tool calls, got {calls!r}")
+        text = value.get("say")
+        return TurnSpec(calls=tuple(map(_call_of, calls)), text=text)
+    raise ValueError(
+        "a model turn is one of {say: text}, {call: {tool: {arg: value}}} or "
+        f"{{calls: [{{tool: {{...}}}}, ...]}}, got {value!r}"
+    )
+
+
+Turn = Annotated[TurnSpec, BeforeValidator(_turn_of)]
+Script = tuple[Turn, ...]
+
+
+# --- reviewer script ----------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(value: Any) -> timedelta:
+    """`90`, `"90s"`, `"15m"`, `"2h"`, `"1d"` → timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(
+            f"{value!r} is not a duration; write seconds (90) or e.g. '15m', '2h', '1d'"
+        )
+    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+
+
+_DECISION_KEYS = ("approve", "edit", "reject", "respond", "answer", "update", "unchecked")
+
+
+def _decision_of(value: Any) -> Decision:
+    if isinstance(value, Decision):
+        return value
+    if value in ("approve", "reject"):
+        value = {value: None}
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            "a decision is `approve`, `reject`, or a mapping like {reject: reason}, "
+            f"got {value!r}"
+        )
+    kinds = [key for key in value if key in _DECISION_KEYS]
+    extra = [key for key in value if key not in (*_DECISION_KEYS, "by", "after", "redirect")]
+    if len(kinds) != 1 or extra:
+        raise ValueError(
+            f"a decision has exactly one of {', '.join(_DECISION_KEYS)} plus optional `by`, "
+            f"`after` (and `redirect` for edit), got {dict(value)!r}"
+        )
+    kind, body = kinds[0], value[kinds[0]]
+    common: dict[str, Any] = {"by": value.get("by"), "after": duration(value.get("after", 0))}
+    if "redirect" in value and kind != "edit":
+        raise ValueError("`redirect` belongs to an edit: {edit: {args...}, redirect: other_tool}")
+    if kind == "approve":
+        if body not in (None, {}):
+            raise ValueError(f"approve takes no value, got {body!r}")
+        return builders.approve(**common)
+    if kind == "reject":
+        if body is not None and not isinstance(body, str):
+            raise ValueError(f"reject takes a reason string, got {body!r}")
+        return builders.reject(body, **common)
+    if kind == "respond":
+        if not isinstance(body, str):
+            raise ValueError(f"respond takes the reply text, got {body!r}")
+        return builders.respond(body, **common)
+    if kind == "edit":
+        if not isinstance(body, Mapping):
+            raise ValueError(f"edit takes the new arguments as a mapping, got {body!r}")
+        if "redirect" in value:
+            return builders.edit(str(value["redirect"]), dict(body), **common)
+        return builders.edit(dict(body), **common)
+    if kind == "update":
+        if not isinstance(body, Mapping):
+            raise ValueError(f"update takes the state values as a mapping, got {body!r}")
+        return builders.update(dict(body), **common)
+    if kind == "answer":
+        return builders.answer(body, **common)
+    return builders.unchecked(body, **common)
+
+
+DecisionSpec = Annotated[Decision, BeforeValidator(_decision_of)]
+
+
+def _reviewer_of(value: Any) -> Any:
+    return {"decisions": value} if isinstance(value, list) else value
+
+
+class ReviewerSpec(_Spec):
+    """Who answers the interrupts. A bare list is `decisions:`."""
+
+    decisions: tuple[DecisionSpec, ...] | None = None
+    by_tool: dict[str, DecisionSpec | tuple[DecisionSpec, ...]] | None = None
+    default: DecisionSpec | None = None
+    """by_tool: the decision for a tool not listed."""
+    unavailable: bool = False
+    """Nobody answers: the run ends with its interrupts pending."""
+    factory: str | None = None
+    """`module:callable` returning a responder (for anything the file cannot say)."""
+    options: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ReviewerSpec:
+        forms = [
+            name for name in ("decisions", "by_tool", "factory") if getattr(self, name) is not None
+        ] + (["unavailable"] if self.unavailable else [])
+        if len(forms) > 1:
+            raise ValueError(f"give one of decisions, by_tool, factory, unavailable; got {forms}")
+        if self.default is not None and self.by_tool is None:
+            raise ValueError("`default` goes with `by_tool`")
+        if self.factory is not None and not FACTORY.match(self.factory):
+            raise ValueError(f"factory {self.factory!r} is not of the form 'module:callable'")
+        return self
+
+
+# --- run options and expectations ---------------------------------------------------------
+
+
+class RunSpec(_Spec):
+    mode: Literal["invoke", "stream"] = "invoke"
+    async_: bool = Field(default=False, alias="async")
+    thread_id: str | None = None
+    max_resumes: int = Field(default=25, ge=1)
+    expect_pending: bool = False
+    gated: dict[str, tuple[str, ...]] | tuple[str, ...] | None = None
+    clock: str | Literal[False] | None = None
+
+
+class TextSpec(_Spec):
+    equals: str | None = None
+    contains: str | None = None
+    matches: str | None = None
+
+
+def _text_of(value: Any) -> Any:
+    return {"equals": value} if isinstance(value, str) else value
+
+
+class ExecutedSpec(_Spec):
+    name: str
+    args: dict[str, Any] | None = None
+    """None: any arguments."""
+
+
+def _executed_of(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, Mapping) and len(value) == 1 and "name" not in value:
+        ((name, args),) = value.items()
+        return {"name": name, "args": args}
+    return value
+
+
+class ErrorSpec(_Spec):
+    type: str
+    """The exception's class name, e.g. ValueError, ThreadError."""
+    match: str | None = None
+    """A regular expression searched in the message."""
+    resumable: bool | None = None
+    poisoned: bool | None = None
+
+
+class InterruptSpec(_Spec):
+    kind: Literal["batched", "per_call", "raw", "breakpoint"] | None = None
+    tools: tuple[str, ...] | None = None
+    descriptions: tuple[str, ...] | None = None
+    value: Any = None
+    """For raw interrupts: a mapping the payload must contain, or the exact payload."""
+    node: str | None = None
+    agent: str | None = None
+
+
+class ExpectSpec(_Spec):
+    status: Literal["finished", "pending", "failed"] | None = None
+    executed: tuple[Annotated[ExecutedSpec, BeforeValidator(_executed_of)], ...] | None = None
+    not_executed: tuple[str, ...] = ()
+    final_message: Annotated[TextSpec, BeforeValidator(_text_of)] | None = None
+    error: ErrorSpec | None = None
+    raises: ErrorSpec | None = None
+    """A harness error raised by `simulate` itself (e.g. ThreadError), instead of a run."""
+    interrupts: tuple[InterruptSpec, ...] | None = None
+    pending: tuple[InterruptSpec, ...] | None = None
+    violations: tuple[str, ...] = ()
+    """Safety-check violations the run must show (by name); default: none."""
+    model_saw: tuple[str, ...] = ()
+    """Texts that must appear in some message sent to a model (e.g. a reject reason)."""
+    state: dict[str, Any] = {}
+    """Final state values (top-level keys) the run must end with."""
+    model_calls: int | None = None
+    snapshot: bool = False
+    """Compare the run's audit log + final state with the stored snapshot."""
+
+
+class Scenario(_Spec):
+    """One scenario, validated."""
+
+    description: str
+    tags: tuple[str, ...] = ()
+    agent: AgentSpec
+    model: Script = ()
+    """The model's turns (one model for the whole agent)."""
+    models: dict[str, Script] | None = None
+    """Turns per agent: `main` for the main agent, subagents by name (deep agents)."""
+    input: str | dict[str, Any] = "Go."
+    reviewer: Annotated[ReviewerSpec, BeforeValidator(_reviewer_of)] | None = None
+    run: RunSpec = RunSpec()
+    expect: ExpectSpec = ExpectSpec()
+
+    name: str = ""
+    path: Path | None = None
+
+    _file_keys: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}::{self.name}" if self.path else self.name
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def is_scenario_file(path: Path) -> bool:
+    return path.suffix in SUFFIXES
+
+
+def find_scenario_files(paths: Sequence[Path]) -> list[Path]:
+    """Every scenario file under `paths` (files or directories), sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and is_scenario_file(p))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise ScenarioError(f"{path}: no such scenario file or directory.")
+    return found
+
+
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    """Every scenario in the file at `path` (one, or the members of a `scenarios:` set)."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(
+            f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}.\n"
+            "Fix the YAML syntax (indentation, quoting) at that line."
+        ) from None
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            f"{path}: a scenario file holds a mapping (description:, agent:, model:, reviewer:, "
+            f"expect:), got {type(data).__name__}.\nStart the file with `description: ...`."
+        )
+    if "scenarios" not in data:
+        return [_validated(path, root, dict(data), path.stem, ())]
+    members = data["scenarios"]
+    if not isinstance(members, Mapping) or not members:
+        raise ScenarioError(
+            f"{path}:{_line(root, ('scenarios',))}: scenarios: expected a mapping of scenario "
+            f"name to its keys, got {members!r}.\nWrite `scenarios: {{name: {{run: ...}}, ...}}`."
+        )
+    shared = {k: v for k, v in data.items() if k != "scenarios"}
+    loaded = []
+    for name, member in members.items():
+        if not isinstance(member, Mapping):
+            raise ScenarioError(
+                f"{path}:{_line(root, ('scenarios', name))}: scenarios.{name}: expected a mapping "
+                f"of keys overriding the shared ones, got {member!r}.\nWrite `{name}: {{}}` to "
+                "use the shared keys unchanged."
+            )
+        merged = _merged(shared, dict(member))
+        loaded.append(_validated(path, root, merged, str(name), ("scenarios", str(name))))
+    return loaded
+
+
+def load_scenario(path: str | Path, name: str | None = None) -> Scenario:
+    """The scenario in the file at `path` (`name` picks one member of a set)."""
+    found = load_scenarios(path)
+    if name is None and len(found) == 1:
+        return found[0]
+    for scenario in found:
+        if scenario.name == name:
+            return scenario
+    names = ", ".join(s.name for s in found)
+    raise ScenarioError(
+        f"{path}: no scenario named {name!r}; the file holds: {names}.\n"
+        "Pass one of these names to load_scenario(path, name)."
+    )
+
+
+def _merged(shared: dict[str, Any], member: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(shared)
+    for key, value in member.items():
+        base = merged.get(key)
+        if isinstance(base, Mapping) and isinstance(value, Mapping):
+            merged[key] = {**base, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _validated(
+    path: Path, root: Any, data: dict[str, Any], name: str, prefix: tuple[str, ...]
+) -> Scenario:
+    for reserved in ("name", "path"):
+        if reserved in data:
+            raise ScenarioError(
+                f"{path}:{_line(root, (*prefix, reserved))}: {reserved}: this key is set by the "
+                f"loader (from the file name / set member), not written in the file.\n"
+                f"Remove `{reserved}:`."
+            )
+    try:
+        return Scenario.model_validate({**data, "name": name, "path": path})
+    except ValidationError as exc:
+        raise ScenarioError(_explain(path, root, data, prefix, exc)) from None
+
+
+def _explain(
+    path: Path, root: Any, data: Any, prefix: tuple[str, ...], exc: ValidationError
+) -> str:
+    errors = exc.errors()
+    lines = [f"{path}: {len(errors)} problem(s) in scenario file:"]
+    for error in errors:
+        keys = _data_path(data, error["loc"])
+        if error["type"] == "unknown_key":
+            keys = (*keys, error["ctx"]["key"])
+        where = _path_text(keys)
+        line = _line(root, (*prefix, *keys)) if prefix else _line(root, keys)
+        lines.append(f"- {path}:{line}: {where}: {_what(error)}")
+        lines.append(f"  Fix: {_fix(error, keys)}")
+    return "\n".join(lines)
+
+
+def _path_text(keys: Sequence[Any]) -> str:
+    text = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
+    return text or "(top level)"
+
+
+def _data_path(data: Any, loc: Sequence[Any]) -> tuple[Any, ...]:
+    """The part of pydantic's `loc` that names keys really in the data (drops union tags)."""
+    keys: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, Mapping) and part in node:
+            keys.append(part)
+            node = node[part]
+        elif isinstance(node, Mapping) and part == "async_" and "async" in node:
+            keys.append("async")
+            node = node["async"]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            keys.append(part)
+            node = node[part]
+    return tuple(keys)
+
+
+def _what(error: Mapping[str, Any]) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return "this key is required but missing."
+    if error["type"] == "unknown_key":
+        return message
+    if error["type"] == "value_error":
+        return message
+    return f"{message} (got {error.get('input')!r})."
+
+
+def _fix(error: Mapping[str, Any], keys: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    key = _path_text(keys)
+    if kind == "missing":
+        missing = error["loc"][-1]
+        return f"add `{missing}:` here (see README 'Scenario files' for the format)."
+    if kind == "unknown_key":
+        return f"remove or rename `{error['ctx']['key']}`."
+    if kind == "literal_error":
+        return f"set `{key}` to one of the values listed above."
+    if kind == "agent_kind":
+        return "start the agent with `kind: create_agent`, `kind: deep_agent` or `kind: factory`."
+    return f"change `{key}` as described above (see README 'Scenario files')."
+
+
+def _line(root: Any, keys: Sequence[Any]) -> int:
+    """The 1-based line of the key at `keys` (or of its deepest existing parent)."""
+    node = root
+    line = 1
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            found = [(k, v) for k, v in node.value if k.value == str(key)]
+            if not found:
+                break
+            line, node = found[0][0].start_mark.line + 1, found[0][1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def iter_scenarios(paths: Sequence[Path]) -> Iterator[Scenario]:
+    for path in find_scenario_files(paths):
+        yield from load_scenarios(path)
