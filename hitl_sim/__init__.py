@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from hitl_sim.errors import (
     CheckFailed,
+    CheckpointerUnavailable,
     HitlSimError,
     InvalidArgument,
     RealModelBlocked,
@@ -22,6 +23,10 @@ from hitl_sim.errors import (
 )
 
 if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
+    from hitl_sim.checkpointers import CheckpointStore as CheckpointStore
+    from hitl_sim.checkpointers import checkpoint_store as checkpoint_store
+    from hitl_sim.checkpointers import open_async_checkpointer as open_async_checkpointer
+    from hitl_sim.checkpointers import open_checkpointer as open_checkpointer
     from hitl_sim.decisions import Decision as Decision
     from hitl_sim.decisions import answer as answer
     from hitl_sim.decisions import approve as approve
@@ -46,6 +51,10 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
+    "CheckpointStore": "hitl_sim.checkpointers",
+    "checkpoint_store": "hitl_sim.checkpointers",
+    "open_async_checkpointer": "hitl_sim.checkpointers",
+    "open_checkpointer": "hitl_sim.checkpointers",
     "Decision": "hitl_sim.decisions",
     "answer": "hitl_sim.decisions",
     "approve": "hitl_sim.decisions",
@@ -81,6 +90,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CheckFailed",
+    "CheckpointerUnavailable",
     "HitlSimError",
     "InvalidArgument",
     "RealModelBlocked",

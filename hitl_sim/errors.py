@@ -43,3 +43,7 @@ class RealModelBlocked(HitlSimError, RuntimeError):
 
 class CheckFailed(HitlSimError, AssertionError):
     """`Run.check()` found safety violations; `.violations` lists them with their evidence."""
+
+
+class CheckpointerUnavailable(HitlSimError, RuntimeError):
+    """A checkpointer cannot be opened here (e.g. no PostgreSQL server configured)."""
