@@ -43,6 +43,9 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.models import TurnInfo as TurnInfo
     from hitl_sim.models import call as call
     from hitl_sim.models import say as say
+    from hitl_sim.reviewer import Responder as Responder
+    from hitl_sim.reviewer import Reviewer as Reviewer
+    from hitl_sim.reviewer import when as when
     from hitl_sim.run import DecisionRecord as DecisionRecord
     from hitl_sim.run import ModelRequest as ModelRequest
     from hitl_sim.run import Run as Run
@@ -76,6 +79,9 @@ _LAZY: dict[str, str] = {
     "Run": "hitl_sim.run",
     "RunError": "hitl_sim.run",
     "ToolExecution": "hitl_sim.run",
+    "Responder": "hitl_sim.reviewer",
+    "Reviewer": "hitl_sim.reviewer",
+    "when": "hitl_sim.reviewer",
 }
 
 

@@ -35,6 +35,11 @@ class ActionRequest:
     tool_call_id: str | None = None
     """Known directly in per_call mode; in batched mode the driver matches it from the AIMessage."""
 
+    def describe(self) -> str:
+        """The call as messages show it: `send_email(to='bob', body='hi')`."""
+        args = ", ".join(f"{key}={value!r}" for key, value in self.args.items())
+        return f"{self.name}({args})"
+
 
 @dataclass(frozen=True)
 class PendingInterrupt:

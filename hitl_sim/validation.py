@@ -1,0 +1,151 @@
+"""Local validation of an answer before it is sent.
+
+In LangGraph a malformed batched answer poisons the thread for good (every later resume re-raises
+the same error), so the driver calls `problems(...)` first and refuses to send an answer with any.
+`unchecked(...)` decisions are exempt: that is how a test sends a bad answer on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from hitl_sim.decisions import MIDDLEWARE_DECISIONS, Decision
+
+if TYPE_CHECKING:
+    from hitl_sim.interrupts import ActionRequest, PendingInterrupt
+
+__all__ = ["problems"]
+
+_RAW_DECISIONS = ("answer", *MIDDLEWARE_DECISIONS)
+_BREAKPOINT_DECISIONS = ("approve", "update", "answer")
+
+
+def problems(
+    interrupt: PendingInterrupt,
+    decisions: Sequence[Decision],
+    *,
+    tools: Mapping[str, Any] | Collection[str] | None = None,
+) -> list[str]:
+    """What is wrong with answering `interrupt` with `decisions`; empty when nothing is.
+
+    `tools`: the tool names the agent has (or a name -> tool mapping, which also tells the
+    required arguments), to check redirected edits; None when unknown.
+    """
+    where = interrupt.label
+    if interrupt.kind == "batched":
+        wanted = len(interrupt.actions)
+        if len(decisions) != wanted:
+            calls = ", ".join(action.describe() for action in interrupt.actions)
+            return [
+                f"{where}: {len(decisions)} decision{'s' * (len(decisions) != 1)} for "
+                f"{wanted} action request{'s' * (wanted != 1)} ({calls}). Give exactly one "
+                "decision per action request, in order, or answer by tool with "
+                "Reviewer.by_tool({...})."
+            ]
+        found: list[str] = []
+        for index, (action, decision) in enumerate(zip(interrupt.actions, decisions, strict=True)):
+            label = f"{where}, action {index + 1} of {wanted} ({action.name})"
+            found.extend(_action_problems(label, action, decision, tools))
+        return found
+    if len(decisions) != 1:
+        return [
+            f"{where}: {len(decisions)} decisions; a {interrupt.kind} interrupt takes exactly one."
+        ]
+    decision = decisions[0]
+    if interrupt.kind == "per_call":
+        action = interrupt.actions[0]
+        return _action_problems(f"{where} ({action.name})", action, decision, tools)
+    if decision.type == "unchecked":
+        return []
+    if interrupt.kind == "breakpoint":
+        if decision.type not in _BREAKPOINT_DECISIONS:
+            return [
+                f"{where}: {decision.describe()} cannot answer a static breakpoint, which can "
+                "only be continued. Use approve() to continue, or update(key=value) to write "
+                "state first."
+            ]
+        return []
+    if decision.type not in _RAW_DECISIONS:
+        return [
+            f"{where}: {decision.describe()} cannot answer a raw interrupt() (payload "
+            f"{interrupt.value!r}). Use answer(value) with the value the node expects."
+        ]
+    if decision.type == "edit" and decision.name is None:
+        return [
+            f"{where}: edit() without a tool name cannot answer a raw interrupt() (payload "
+            f"{interrupt.value!r}): there is no call to edit. Use answer(value)."
+        ]
+    return []
+
+
+def _action_problems(
+    label: str,
+    action: ActionRequest,
+    decision: Decision,
+    tools: Mapping[str, Any] | Collection[str] | None,
+) -> list[str]:
+    if decision.type == "unchecked":
+        return []
+    if decision.type not in MIDDLEWARE_DECISIONS:
+        return [
+            f"{label}: {decision.describe()} cannot answer a tool review. Use approve(), "
+            "edit(...), reject(...) or respond(...)."
+        ]
+    if action.allowed and decision.type not in action.allowed:
+        return [
+            f"{label}: {decision.type!r} is not allowed for {action.name!r}; allowed: "
+            f"{', '.join(action.allowed)}. Use one of those (the middleware's interrupt_on "
+            f"config for {action.name!r} decides)."
+        ]
+    message: object = decision.message
+    if decision.type == "respond" and not isinstance(message, str):
+        return [f"{label}: respond() needs the message text, e.g. respond('Bob is on holiday')."]
+    if decision.type == "reject" and not isinstance(message, str | None):
+        return [f"{label}: reject() takes the reason as a str, got {message!r}."]
+    if decision.type == "edit":
+        return _edit_problems(label, action, decision, tools)
+    return []
+
+
+def _edit_problems(
+    label: str,
+    action: ActionRequest,
+    decision: Decision,
+    tools: Mapping[str, Any] | Collection[str] | None,
+) -> list[str]:
+    given: object = decision.args
+    if given is not None and not isinstance(given, Mapping):
+        return [f"{label}: edit() arguments must be a mapping, got {given!r}."]
+    edited = decision.payload_for(action)["edited_action"]
+    name, args = edited["name"], edited["args"]
+    if not isinstance(name, str) or not name:
+        return [f"{label}: edit() names no tool ({name!r}). Use edit('tool_name', {{...}})."]
+    if tools is not None and name != action.name and name not in tools:
+        names = ", ".join(sorted(tools))
+        return [
+            f"{label}: edit() redirects the call to {name!r}, which is not one of the agent's "
+            f"tools ({names}). Redirect to one of those, or edit the arguments only."
+        ]
+    if isinstance(tools, Mapping) and name in tools:
+        missing = [arg for arg in _required_args(tools[name]) if arg not in args]
+        if missing:
+            return [
+                f"{label}: the edited call {name}({', '.join(map(str, args))}) lacks required "
+                f"argument{'s' * (len(missing) != 1)} {', '.join(map(repr, missing))}. Pass "
+                "them to edit(...) (a redirect to another tool takes its full arguments)."
+            ]
+    return []
+
+
+def _required_args(tool: Any) -> list[str]:
+    """Required argument names of a LangChain tool (or a JSON schema dict); [] when unknown."""
+    schema: Any = tool
+    if not isinstance(schema, Mapping):
+        call_schema = getattr(tool, "tool_call_schema", None)
+        to_json = getattr(call_schema, "model_json_schema", None)
+        if not callable(to_json):
+            return []
+        schema = to_json()
+    required = schema.get("required") if isinstance(schema, Mapping) else None
+    return [str(name) for name in required] if isinstance(required, list) else []
