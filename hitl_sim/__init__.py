@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.decisions import update as update
     from hitl_sim.interrupts import ActionRequest as ActionRequest
     from hitl_sim.interrupts import PendingInterrupt as PendingInterrupt
+    from hitl_sim.model_override import block_real_models as block_real_models
+    from hitl_sim.model_override import override_models as override_models
     from hitl_sim.models import ChatRequest as ChatRequest
     from hitl_sim.models import FunctionChatModel as FunctionChatModel
     from hitl_sim.models import ScriptedChatModel as ScriptedChatModel
@@ -68,6 +70,8 @@ _LAZY: dict[str, str] = {
     "update": "hitl_sim.decisions",
     "ActionRequest": "hitl_sim.interrupts",
     "PendingInterrupt": "hitl_sim.interrupts",
+    "block_real_models": "hitl_sim.model_override",
+    "override_models": "hitl_sim.model_override",
     "ChatRequest": "hitl_sim.models",
     "FunctionChatModel": "hitl_sim.models",
     "ScriptedChatModel": "hitl_sim.models",

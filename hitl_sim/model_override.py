@@ -1,0 +1,157 @@
+"""Point string-built models at fakes, and block real provider models, for one `with` block.
+
+`create_agent("openai:gpt-4o", ...)`, `init_chat_model(...)`, every LangChain middleware that
+takes a model string, deepagents' `create_deep_agent(model="...")` and its default model
+(`model=None`) all resolve the model inside the block to the fake given to `override_models`.
+Any other chat model that is called inside the block raises `RealModelBlocked` instead of
+making a network call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from hitl_sim.errors import InvalidArgument, RealModelBlocked
+
+_FAKE_MODULES = ("hitl_sim.", "langchain_core.language_models.fake_chat_models")
+_DEEPAGENTS_DEFAULT = "anthropic:claude-sonnet-4-6"
+"""The model deepagents' `create_deep_agent(model=None)` builds (deepagents 0.7)."""
+
+
+@contextmanager
+def override_models(
+    model: BaseChatModel | Mapping[str, BaseChatModel],
+    *,
+    allow: tuple[type[BaseChatModel], ...] = (),
+) -> Iterator[None]:
+    """Resolve every model string (and deepagents' default model) to `model` inside the block.
+
+    `model` is one fake for every string, or a mapping from model string
+    (`"openai:gpt-4o"`, `"anthropic:claude-sonnet-4-6"` for deepagents' default) to fake.
+    Build the agent inside the block: strings are resolved when the agent is built. Calling any
+    chat model that is not a fake (or a class in `allow`) inside the block raises
+    `RealModelBlocked`. Everything is restored on exit.
+    """
+    resolve = _resolver(model)
+    with ExitStack() as stack:
+        base = importlib.import_module("langchain.chat_models.base")
+        stack.enter_context(_patched(base, "_init_chat_model_helper", _helper(resolve)))
+        try:
+            graph = importlib.import_module("deepagents.graph")
+        except ImportError:  # deepagents is an optional extra
+            pass
+        else:
+            default = _default_model(resolve)
+            stack.enter_context(_patched(graph, "_build_default_model", default))
+        stack.enter_context(block_real_models(allow=allow))
+        yield
+
+
+@contextmanager
+def block_real_models(*, allow: tuple[type[BaseChatModel], ...] = ()) -> Iterator[None]:
+    """Inside the block, calling a chat model that is not a fake raises `RealModelBlocked`.
+
+    Fakes are hitl-sim's models, langchain_core's fake models, and the classes in `allow`.
+    """
+    with ExitStack() as stack:
+        for name in ("_generate_with_cache", "_agenerate_with_cache", "stream", "astream"):
+            original = getattr(BaseChatModel, name)
+            stack.enter_context(_patched(BaseChatModel, name, _guarded(original, allow)))
+        yield
+
+
+@contextmanager
+def _patched(owner: Any, name: str, value: Any) -> Iterator[None]:
+    if not hasattr(owner, name):  # pragma: no cover - guards against a langchain upgrade
+        raise RuntimeError(
+            f"hitl_sim.override_models cannot patch {owner.__name__}.{name}: it no longer "
+            "exists in the installed version. Please report this to hitl-sim."
+        )
+    original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+Resolve = Callable[[tuple[str, ...]], BaseChatModel]
+"""Gives the fake for a model string, tried in the order given (as written, normalized)."""
+
+
+def _resolver(model: Any) -> Resolve:
+    if isinstance(model, BaseChatModel):
+        return lambda _specs: model
+    if isinstance(model, Mapping) and all(
+        isinstance(value, BaseChatModel) for value in model.values()
+    ):
+        table: dict[str, BaseChatModel] = dict(model)
+
+        def resolve(specs: tuple[str, ...]) -> BaseChatModel:
+            found = next((table[spec] for spec in specs if spec in table), None)
+            if found is not None:
+                return found
+            known = "\n".join(f"- {key!r}" for key in table) or "- (none)"
+            raise RealModelBlocked(
+                f"Model string {specs[0]!r} was resolved while hitl_sim.override_models() is "
+                f"active, but no fake model is given for it. Fakes are given for:\n{known}\n"
+                f"Add {specs[-1]!r} to the mapping passed to override_models()."
+            )
+
+        return resolve
+    raise InvalidArgument(
+        "override_models() needs a chat model (e.g. ScriptedChatModel([...])) or a mapping "
+        f"from model string to chat model, got {model!r}."
+    )
+
+
+def _helper(resolve: Resolve) -> Callable[..., BaseChatModel]:
+    parse = importlib.import_module("langchain.chat_models.base")._parse_model
+
+    def init_chat_model_helper(
+        model: str, *, model_provider: str | None = None, **_kwargs: Any
+    ) -> BaseChatModel:
+        try:
+            name, provider = parse(model, model_provider)
+        except ValueError:  # no provider known or inferable: only the string as written
+            return resolve((model,))
+        return resolve((model, f"{provider}:{name}"))
+
+    return init_chat_model_helper
+
+
+def _default_model(resolve: Resolve) -> Callable[[], BaseChatModel]:
+    return lambda: resolve((_DEEPAGENTS_DEFAULT,))
+
+
+def _guarded(original: Any, allow: tuple[type[BaseChatModel], ...]) -> Any:
+    def guarded(self: BaseChatModel, *args: Any, **kwargs: Any) -> Any:
+        if not _is_fake(self, allow):
+            raise RealModelBlocked(_blocked_message(self))
+        return original(self, *args, **kwargs)
+
+    guarded.__name__ = original.__name__
+    return guarded
+
+
+def _is_fake(model: BaseChatModel, allow: tuple[type[BaseChatModel], ...]) -> bool:
+    module = type(model).__module__ + "."
+    return isinstance(model, allow) or module.startswith(_FAKE_MODULES)
+
+
+def _blocked_message(model: BaseChatModel) -> str:
+    cls = type(model).__name__
+    name = getattr(model, "model_name", None) or getattr(model, "model", None)
+    which = f"{cls} (model {name!r})" if name else cls
+    return (
+        f"{which} was called while hitl_sim.override_models() is active: real provider "
+        "models are blocked so that a test never makes a network call.\n"
+        "Give the agent a fake model (ScriptedChatModel / FunctionChatModel), or build it from "
+        "a model string inside the `with override_models(...)` block so that the string "
+        f"resolves to the fake. To let this class through, pass allow=({cls},)."
+    )
