@@ -1,0 +1,298 @@
+"""Building what a scenario file describes: fake tools, the scripted model, the agent.
+
+`create_agent` agents get a real `HumanInTheLoopMiddleware`; deep agents are built with
+`create_deep_agent`; `module:factory` agents are imported here, when the scenario runs, and called
+with the keyword arguments their signature names among `model`, `checkpointer` and `tools`
+(plus the file's `options`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import sqlite3
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import create_model
+
+from hitl_sim.errors import ScenarioError, ScriptExhausted
+from hitl_sim.models import Call, Say, ScriptedChatModel, Turn
+from hitl_sim.scenario import (
+    Checkpointer,
+    Condition,
+    CreateAgentSpec,
+    DeepAgentSpec,
+    GateSpec,
+    Scenario,
+    ToolSpec,
+    TurnSpec,
+)
+
+_ARG_TYPES: dict[str, Any] = {
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+    "any": Any,
+}
+
+
+# --- tools -------------------------------------------------------------------------------
+
+
+def build_tool(name: str, spec: ToolSpec, where: str = "") -> BaseTool:
+    """A LangChain tool that returns what the file scripts (and asks a human if told to)."""
+    fields: dict[str, Any] = {arg: (_ARG_TYPES[kind], ...) for arg, kind in spec.args.items()}
+    schema = create_model(f"{name}_args", **fields)
+    calls = [0]
+
+    def run(**args: Any) -> str:
+        values: dict[str, Any] = dict(args)
+        if spec.asks is not None:
+            from langgraph.types import interrupt
+
+            values["answer"] = interrupt(spec.asks)
+        calls[0] += 1
+        if spec.raises is not None:
+            raise RuntimeError(spec.raises)
+        template = _result_template(name, spec, calls[0], where)
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError) as exc:
+            raise ScenarioError(
+                f"{where}: tool {name!r}: result template {template!r} names {exc}, which this "
+                f"call does not have (arguments: {sorted(values)}).\n"
+                "Use only the tool's arguments (and {answer} for a tool that `asks`); "
+                "write literal braces as {{ }}."
+            ) from None
+
+    return StructuredTool.from_function(
+        run, name=name, description=spec.description or f"The {name} tool.", args_schema=schema
+    )
+
+
+def _result_template(name: str, spec: ToolSpec, count: int, where: str) -> str:
+    if isinstance(spec.returns, str):
+        return spec.returns
+    if count > len(spec.returns):
+        raise ScriptExhausted(
+            f"{where}: tool {name!r} was called {count} times but the file scripts "
+            f"{len(spec.returns)} result(s): {list(spec.returns)}.\n"
+            f"Add a result to `tools.{name}.returns`, or use one string for every call."
+        )
+    return spec.returns[count - 1]
+
+
+def build_tools(specs: Mapping[str, ToolSpec], where: str = "") -> dict[str, BaseTool]:
+    return {name: build_tool(name, spec, where) for name, spec in specs.items()}
+
+
+# --- interrupt_on --------------------------------------------------------------------------
+
+
+def holds(condition: Condition, args: Mapping[str, Any]) -> bool:
+    """Whether a tool call's `args` satisfy `condition`."""
+    if condition.all is not None:
+        return all(holds(c, args) for c in condition.all)
+    if condition.any is not None:
+        return any(holds(c, args) for c in condition.any)
+    if condition.not_ is not None:
+        return not holds(condition.not_, args)
+    value = args.get(condition.arg or "")
+    operand = condition.operand
+    tests: dict[str, Callable[[], bool]] = {
+        "equals": lambda: bool(value == operand),
+        "not_equals": lambda: bool(value != operand),
+        "startswith": lambda: str(value).startswith(operand),
+        "endswith": lambda: str(value).endswith(operand),
+        "contains": lambda: operand in value if isinstance(value, list | dict | str) else False,
+        "matches": lambda: re.search(operand, str(value)) is not None,
+        "in": lambda: value in operand,
+        "gt": lambda: _number(value) > operand,
+        "ge": lambda: _number(value) >= operand,
+        "lt": lambda: _number(value) < operand,
+        "le": lambda: _number(value) <= operand,
+    }
+    return tests[condition.operator]()
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else float("nan")
+
+
+def interrupt_on(gates: Mapping[str, GateSpec]) -> dict[str, Any]:
+    """The middleware's `interrupt_on` for the file's gates (`when`, descriptions as callables)."""
+    config: dict[str, Any] = {}
+    for tool, gate in gates.items():
+        if not gate.enabled:
+            config[tool] = False
+            continue
+        entry: dict[str, Any] = {"allowed_decisions": list(gate.allowed_decisions)}
+        if gate.description is not None:
+            entry["description"] = _describer(tool, gate.description)
+        if gate.when is not None:
+            entry["when"] = _predicate(gate.when)
+        config[tool] = entry
+    return config
+
+
+def _describer(tool: str, template: str) -> Callable[..., str]:
+    def describe(tool_call: Mapping[str, Any], state: Any, runtime: Any) -> str:
+        return template.format(tool=tool, **tool_call["args"])
+
+    return describe
+
+
+def _predicate(condition: Condition) -> Callable[[Any], bool]:
+    def when(request: Any) -> bool:
+        return holds(condition, request.tool_call["args"])
+
+    return when
+
+
+# --- models ------------------------------------------------------------------------------
+
+
+def _turn(spec: TurnSpec) -> Turn:
+    calls: list[Call | Say] = [Call(c.name, dict(c.args), c.id) for c in spec.calls]
+    if not calls:
+        return Say(spec.text or "")
+    if spec.text is not None:
+        calls.append(Say(spec.text))
+    return calls if len(calls) > 1 else calls[0]
+
+
+def build_model(scenario: Scenario) -> ScriptedChatModel:
+    """The scripted model: one script (`model:`) or one per agent (`models:`)."""
+    if scenario.models is not None:
+        return ScriptedChatModel(
+            {agent: [_turn(t) for t in turns] for agent, turns in scenario.models.items()}
+        )
+    return ScriptedChatModel([_turn(t) for t in scenario.model])
+
+
+# --- agents ------------------------------------------------------------------------------
+
+
+def build_checkpointer(kind: Checkpointer) -> Any:
+    if kind == "none":
+        return None
+    if kind == "sqlite":
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        return SqliteSaver(sqlite3.connect(":memory:", check_same_thread=False))
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    return InMemorySaver()
+
+
+def build_agent(scenario: Scenario, model: Any) -> Any:
+    """The compiled graph under test."""
+    spec = scenario.agent
+    where = scenario.where
+    tools = build_tools(spec.tools, where)
+    checkpointer = build_checkpointer(spec.checkpointer)
+    if isinstance(spec, CreateAgentSpec):
+        return _create_agent(spec, model, tools, checkpointer)
+    if isinstance(spec, DeepAgentSpec):
+        return _deep_agent(spec, model, tools, checkpointer, where)
+    factory = import_factory(spec.factory, where)
+    offered: dict[str, Any] = {"model": model, "checkpointer": checkpointer}
+    if tools:
+        offered["tools"] = list(tools.values())
+    return factory(**_accepted(factory, offered), **spec.options)
+
+
+def _create_agent(
+    spec: CreateAgentSpec, model: Any, tools: Mapping[str, BaseTool], checkpointer: Any
+) -> Any:
+    from langchain.agents import create_agent
+    from langchain.agents.middleware import HumanInTheLoopMiddleware
+
+    middleware = []
+    if spec.interrupt_on:
+        options: dict[str, Any] = {"interrupt_mode": spec.interrupt_mode}
+        if spec.description_prefix is not None:
+            options["description_prefix"] = spec.description_prefix
+        middleware.append(HumanInTheLoopMiddleware(interrupt_on(spec.interrupt_on), **options))
+    return create_agent(
+        model,
+        tools=list(tools.values()),
+        middleware=middleware,
+        system_prompt=spec.system_prompt,
+        checkpointer=checkpointer,
+        name=spec.name,
+    )
+
+
+def _deep_agent(
+    spec: DeepAgentSpec, model: Any, tools: Mapping[str, BaseTool], checkpointer: Any, where: str
+) -> Any:
+    try:
+        from deepagents import create_deep_agent
+    except ImportError:  # pragma: no cover - the extra is installed in development
+        raise ScenarioError(
+            f"{where}: agent kind 'deep_agent' needs deepagents.\n"
+            "Install it with: pip install 'hitl-sim[deepagents]'."
+        ) from None
+    subagents: list[Any] = []
+    for sub in spec.subagents:
+        unknown = [t for t in sub.tools if t not in tools]
+        if unknown:
+            raise ScenarioError(
+                f"{where}: subagent {sub.name!r} lists tools {unknown} that `agent.tools` does "
+                f"not define (defined: {sorted(tools)}).\nAdd them to `agent.tools` or fix the "
+                "names."
+            )
+        entry: dict[str, Any] = {
+            "name": sub.name,
+            "description": sub.description,
+            "system_prompt": sub.system_prompt,
+            "tools": [tools[t] for t in sub.tools],
+            "model": model,
+        }
+        if sub.interrupt_on is not None:
+            entry["interrupt_on"] = interrupt_on(sub.interrupt_on)
+        subagents.append(entry)
+    return create_deep_agent(
+        model=model,
+        tools=list(tools.values()),
+        system_prompt=spec.system_prompt,
+        subagents=subagents,
+        interrupt_on=interrupt_on(spec.interrupt_on) or None,
+        checkpointer=checkpointer,
+    )
+
+
+def import_factory(reference: str, where: str = "") -> Callable[..., Any]:
+    """Import `module:attr` (only now, when the scenario runs)."""
+    module_name, _, attr = reference.partition(":")
+    try:
+        found: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ScenarioError(
+            f"{where}: cannot import module {module_name!r} for factory {reference!r}: {exc}.\n"
+            "Check the module path, and that it is importable (installed, or on sys.path)."
+        ) from None
+    for part in attr.split("."):
+        if not hasattr(found, part):
+            public = sorted(n for n in dir(found) if not n.startswith("_"))
+            raise ScenarioError(
+                f"{where}: module {module_name!r} has no attribute {attr!r} (factory "
+                f"{reference!r}).\nAvailable names: {', '.join(public)}."
+            )
+        found = getattr(found, part)
+    if not callable(found):
+        raise ScenarioError(f"{where}: factory {reference!r} is {found!r}, not a callable.")
+    return found  # type: ignore[no-any-return]
+
+
+def _accepted(factory: Callable[..., Any], offered: Mapping[str, Any]) -> dict[str, Any]:
+    parameters = inspect.signature(factory).parameters
+    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    return {k: v for k, v in offered.items() if takes_all or k in parameters}
