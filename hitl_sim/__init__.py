@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.checkpointers import checkpoint_store as checkpoint_store
     from hitl_sim.checkpointers import open_async_checkpointer as open_async_checkpointer
     from hitl_sim.checkpointers import open_checkpointer as open_checkpointer
+    from hitl_sim.checks import Violation as Violation
     from hitl_sim.decisions import Decision as Decision
     from hitl_sim.decisions import answer as answer
     from hitl_sim.decisions import approve as approve
@@ -86,6 +87,7 @@ _LAZY: dict[str, str] = {
     "Responder": "hitl_sim.reviewer",
     "Reviewer": "hitl_sim.reviewer",
     "when": "hitl_sim.reviewer",
+    "Violation": "hitl_sim.checks",
 }
 
 

@@ -8,6 +8,9 @@ reports it as a failure. Structured fields ride on the exception as attributes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class HitlSimError(Exception):
     """Base class of every error hitl-sim raises."""
@@ -24,6 +27,11 @@ class ScenarioError(HitlSimError, ValueError):
 class ScriptExhausted(HitlSimError, AssertionError):
     """A scripted model or reviewer was asked for more than its script holds."""
 
+    interrupt: Any = None
+    """The reviewer's case: the `PendingInterrupt` no decision was left for."""
+    consumed: Sequence[Any] = ()
+    """The reviewer's case: the decisions given before it ran out."""
+
 
 class UnusedScript(HitlSimError, AssertionError):
     """A run ended with scripted turns or decisions nobody asked for."""
@@ -31,6 +39,9 @@ class UnusedScript(HitlSimError, AssertionError):
 
 class UnexpectedInterrupt(HitlSimError, AssertionError):
     """An interrupt arrived that no responder could answer."""
+
+    interrupt: Any = None
+    """The `PendingInterrupt` nobody could answer."""
 
 
 class ThreadError(HitlSimError, RuntimeError):
@@ -43,6 +54,13 @@ class RealModelBlocked(HitlSimError, RuntimeError):
 
 class CheckFailed(HitlSimError, AssertionError):
     """`Run.check()` found safety violations; `.violations` lists them with their evidence."""
+
+    violations: Sequence[Any] = ()
+    """The `hitl_sim.checks.Violation`s found."""
+
+
+class TooManyResumes(HitlSimError, AssertionError):
+    """A run kept pausing past `max_resumes`: an approval loop that never ends."""
 
 
 class CheckpointerUnavailable(HitlSimError, RuntimeError):

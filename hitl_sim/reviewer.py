@@ -509,8 +509,8 @@ class Reviewer:
             "Add a decision for it (one per action request, in order), or answer by tool with "
             "Reviewer.by_tool({...}, default=...)."
         )
-        error.interrupt = ask.interrupt  # type: ignore[attr-defined]
-        error.consumed = self.consumed  # type: ignore[attr-defined]
+        error.interrupt = ask.interrupt
+        error.consumed = self.consumed
         return error
 
     def _no_rule(self, ask: Ask, no_rule: _NoRule) -> UnexpectedInterrupt:
@@ -518,7 +518,7 @@ class Reviewer:
         error = UnexpectedInterrupt(
             f"No reviewer rule matches {ask.subject}.\nRules:\n{rules}\n{no_rule.fix}"
         )
-        error.interrupt = ask.interrupt  # type: ignore[attr-defined]
+        error.interrupt = ask.interrupt
         return error
 
     def __repr__(self) -> str:
@@ -540,7 +540,7 @@ class _NoReviewer:
             "Pass reviewer=[...] with one decision per action request, or "
             "reviewer=Reviewer.unavailable() with expect_pending=True to leave it pending."
         )
-        error.interrupt = interrupt  # type: ignore[attr-defined]
+        error.interrupt = interrupt
         raise error
 
     def unused(self) -> list[Decision]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, BaseMessage
 
+    from hitl_sim.audit import AuditLog
     from hitl_sim.decisions import Decision
     from hitl_sim.interrupts import ActionRequest, PendingInterrupt
 
@@ -98,6 +99,35 @@ class SideEffect:
 
 
 @dataclass(frozen=True)
+class ResumeRecord:
+    """One resume the driver sent: which interrupts it answered and how."""
+
+    resume: int
+    answers: tuple[int, ...]
+    """The `seq` numbers of the interrupts it answered."""
+    value: Any
+    """The `Command(resume=...)` value; None for `invoke(None)` past a static breakpoint."""
+    update: Any = None
+    """State values written with `update_state` first (a breakpoint `update(...)` decision, or
+    None after a poisoned answer is cleared)."""
+    how: str = "command"
+    """'command' (`Command(resume=value)`), 'continue' (`invoke(None)`), or 'recover'
+    (`update_state(config, None)` then `Command(resume=value)`)."""
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One chunk of `graph.stream(..., subgraphs=True)` in `mode="stream"` runs."""
+
+    namespace: tuple[str, ...]
+    """() for the graph itself, e.g. ('tools:<task id>',) inside a deep agent's subagent."""
+    mode: str
+    """The stream mode that produced it: 'updates' or 'custom'."""
+    data: Any
+    resume: int
+
+
+@dataclass(frozen=True)
 class Step:
     """One line of the run's timeline."""
 
@@ -129,6 +159,8 @@ class Run:
     """The test said interrupts may be left unanswered (an unavailable reviewer)."""
     unused_decisions: list[Decision] = field(default_factory=list)
     """Scripted decisions the reviewer still held when the run ended."""
+    checked: bool = False
+    """`check()` was called on this run (the pytest plugin then skips its teardown check)."""
 
     @property
     def status(self) -> RunStatus:
@@ -155,6 +187,19 @@ class Run:
         from hitl_sim.timeline import render
 
         return render(self)
+
+    @property
+    def audit(self) -> AuditLog:
+        """Who approved what, when, and what ran: normalised, redacted, deterministic."""
+        from hitl_sim.audit import AuditLog
+
+        return AuditLog.from_run(self)
+
+    def snapshot_view(self, **options: Any) -> str:
+        """The normalised snapshot text (`hitl_sim.snapshots.snapshot_text(run, **options)`)."""
+        from hitl_sim.snapshots import snapshot_text
+
+        return snapshot_text(self, **options)
 
     def __str__(self) -> str:
         return self.timeline()

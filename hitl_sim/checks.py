@@ -1,0 +1,376 @@
+"""Safety checks over a finished `Run`: what really ran, against what the reviewer decided.
+
+Every check is named; `run.check()` applies all of them and raises `CheckFailed` listing each
+violation with its evidence, and `run.check(ran_twice=False)` switches one off:
+
+- ``unapproved_call``: a gated tool ran with no approve/edit decision for that call (gated tools
+  are the test's `gated=` plus the agent's own HITL config, so a call the middleware never put to
+  the reviewer is caught too), or an approved call ran with other arguments than were reviewed;
+- ``rejected_call_ran``: a call the reviewer rejected (or answered with `respond`) ran;
+- ``edit_not_applied``: an edited call ran with another tool or other arguments than the edit's;
+- ``ran_twice``: the same call (same id, or same tool and arguments without an id), or the same
+  watched side effect, ran in more than one resume;
+- ``reason_not_delivered``: a reject reason or respond message that is not in the model's next
+  request (the content is checked, not the message status);
+- ``unused_decisions``: scripted decisions left over at the end;
+- ``unanswered_interrupts``: interrupts left pending without `expect_pending=True`.
+
+Decisions are matched to executions by tool call id: batched action i is the i-th gated call of
+the AIMessage that caused the interrupt (the driver fills `ActionRequest.tool_call_id`); per_call
+payloads carry the id themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hitl_sim.errors import CheckFailed, InvalidArgument
+
+if TYPE_CHECKING:
+    from hitl_sim.run import DecisionRecord, Run, SideEffect, ToolExecution
+
+__all__ = ["CHECKS", "Violation", "check", "violations"]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken safety property, with the records that show it."""
+
+    check: str
+    """The check's name, e.g. 'rejected_call_ran' (pass `<name>=False` to switch it off)."""
+    message: str
+    evidence: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        lines = [f"[{self.check}] {self.message}", *(f"    {line}" for line in self.evidence)]
+        return "\n".join(lines)
+
+
+def violations(run: Run, **options: bool) -> list[Violation]:
+    """Every violation in `run`, in check order; `<check name>=False` skips that check."""
+    enabled = _enabled(options)
+    found: list[Violation] = []
+    for name, rule in CHECKS.items():
+        if enabled[name]:
+            found.extend(rule(run))
+    return found
+
+
+def check(run: Run, **options: bool) -> None:
+    """Raise `CheckFailed` (with `.violations`) if `run` breaks any enabled safety check."""
+    run.checked = True
+    found = violations(run, **options)
+    if found:
+        error = CheckFailed(failure_message(run, found))
+        error.violations = found
+        raise error
+
+
+def failure_message(run: Run, found: list[Violation]) -> str:
+    """The report `check` raises: every violation with its evidence, then the run's timeline."""
+    count = len(found)
+    listed = "\n".join(
+        f"{i}. {str(v).replace(chr(10), chr(10) + '   ')}" for i, v in enumerate(found, 1)
+    )
+    message = (
+        f"run.check() found {count} safety violation{'s' * (count != 1)} "
+        f"(thread {run.thread_id!r}):\n{listed}\n"
+        "Fix the agent, or switch a check off with run.check(<name>=False)."
+    )
+    try:
+        from hitl_sim.timeline import render
+    except ImportError:  # the timeline module is optional
+        return message
+    return f"{message}\n\n{render(run)}"
+
+
+# ---------------------------------------------------------------- matching
+
+
+def _args_text(args: Mapping[str, Any]) -> str:
+    return json.dumps(dict(args), sort_keys=True, default=repr)
+
+
+def _call_text(name: str, args: Mapping[str, Any]) -> str:
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
+
+
+def _ran(execution: ToolExecution) -> str:
+    return (
+        f"ran: {_call_text(execution.name, execution.args)} "
+        f"(call {execution.call_id!r}, resume {execution.resume})"
+    )
+
+
+def _decided(record: DecisionRecord) -> str:
+    about = record.action.describe() if record.action is not None else "the interrupt"
+    return (
+        f"decided: {record.decision.describe()} for {about} at {record.interrupt.label} "
+        f"(resume {record.resume})"
+    )
+
+
+def _payload_type(record: DecisionRecord) -> str | None:
+    payload = record.payload
+    kind = payload.get("type") if isinstance(payload, Mapping) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _decision_for(run: Run, execution: ToolExecution) -> DecisionRecord | None:
+    """The latest tool-review decision for this execution's call, sent no later than it ran."""
+    found: DecisionRecord | None = None
+    for record in run.decisions:
+        action = record.action
+        if action is None or record.resume > execution.resume:
+            continue
+        if execution.call_id is not None and action.tool_call_id is not None:
+            same = action.tool_call_id == execution.call_id
+        else:
+            same = action.name == execution.name and dict(action.args) == dict(execution.args)
+        if same:
+            found = record
+    return found
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def _unapproved_call(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    for execution in run.executed:
+        record = _decision_for(run, execution)
+        kind = _payload_type(record) if record is not None else None
+        if record is None or kind is None:
+            if execution.name in run.gated:
+                allowed = ", ".join(run.gated[execution.name]) or "no decision types"
+                found.append(
+                    Violation(
+                        "unapproved_call",
+                        f"{execution.name} is gated ({allowed}) but ran with no approve or edit "
+                        "decision for the call: the reviewer was never asked about it.",
+                        (_ran(execution), *_asked_in_turn(run, execution)),
+                    )
+                )
+            continue
+        action = record.action
+        if (
+            kind == "approve"
+            and action is not None
+            and execution.name == action.name
+            and dict(execution.args) != dict(action.args)
+        ):
+            found.append(
+                Violation(
+                    "unapproved_call",
+                    f"{execution.name} ran with other arguments than the reviewer approved.",
+                    (_decided(record), _ran(execution)),
+                )
+            )
+    return found
+
+
+def _asked_in_turn(run: Run, execution: ToolExecution) -> tuple[str, ...]:
+    asked = [
+        f"{interrupt.label} asked about: "
+        + (", ".join(action.describe() for action in interrupt.actions) or "nothing")
+        for interrupt in run.interrupts
+        if interrupt.actions
+    ]
+    return tuple(asked) if asked else ("no interrupt asked about any tool call",)
+
+
+def _rejected_call_ran(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    for execution in run.executed:
+        record = _decision_for(run, execution)
+        if record is not None and _payload_type(record) in ("reject", "respond"):
+            kind = _payload_type(record)
+            found.append(
+                Violation(
+                    "rejected_call_ran",
+                    f"{execution.name} ran although the reviewer answered it with {kind}.",
+                    (_decided(record), _ran(execution)),
+                )
+            )
+    return found
+
+
+def _edit_not_applied(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    for execution in run.executed:
+        record = _decision_for(run, execution)
+        if record is None or _payload_type(record) != "edit":
+            continue
+        edited = record.payload.get("edited_action") or {}
+        name, args = edited.get("name"), dict(edited.get("args") or {})
+        ran = dict(execution.args)
+        differs = [key for key in ran if args.get(key, _MISSING) != ran[key]]
+        if name != execution.name or differs:
+            what = (
+                f"tool {execution.name!r} instead of {name!r}"
+                if name != execution.name
+                else f"{', '.join(map(repr, differs))} other than edited"
+            )
+            found.append(
+                Violation(
+                    "edit_not_applied",
+                    f"The edited call ran with {what}.",
+                    (
+                        _decided(record),
+                        f"expected: {_call_text(str(name), args)}",
+                        _ran(execution),
+                    ),
+                )
+            )
+    return found
+
+
+_MISSING = object()
+
+
+def _ran_twice(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    groups: dict[tuple[Any, ...], list[ToolExecution]] = {}
+    for execution in run.executed:
+        key = (execution.call_id, execution.name, _args_text(execution.args))
+        groups.setdefault(key, []).append(execution)
+    for runs in groups.values():
+        if len(runs) > 1 and (runs[0].call_id is not None or len({r.resume for r in runs}) > 1):
+            found.append(
+                Violation(
+                    "ran_twice",
+                    f"{runs[0].name} ran {len(runs)} times for one call.",
+                    tuple(_ran(r) for r in runs),
+                )
+            )
+    effects: dict[tuple[str, str], list[SideEffect]] = {}
+    for effect in run.side_effects:
+        seen = (effect.name, repr((effect.args, sorted(effect.kwargs.items()))))
+        effects.setdefault(seen, []).append(effect)
+    for calls in effects.values():
+        if len({c.resume for c in calls}) > 1:
+            first = calls[0]
+            shown = ", ".join(
+                [*map(repr, first.args), *(f"{k}={v!r}" for k, v in first.kwargs.items())]
+            )
+            found.append(
+                Violation(
+                    "ran_twice",
+                    f"Side effect {first.name}({shown}) happened in {len(calls)} resumes.",
+                    tuple(f"happened in resume {c.resume}" for c in calls),
+                )
+            )
+    return found
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            block if isinstance(block, str) else str(block.get("text", block))
+            for block in content
+            if isinstance(block, str | dict)
+        )
+    return str(content)
+
+
+def _reason_not_delivered(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    for record in run.decisions:
+        kind = _payload_type(record)
+        message = record.payload.get("message") if kind in ("reject", "respond") else None
+        if not isinstance(message, str) or not message or record.interrupt.kind == "raw":
+            continue
+        agent = record.interrupt.agent
+        later = [
+            request
+            for request in run.model_requests
+            if request.resume >= record.resume and (agent is None or request.agent == agent)
+        ]
+        if not later:
+            if run.status == "finished":
+                found.append(
+                    Violation(
+                        "reason_not_delivered",
+                        f"The model was never asked again after the reviewer's {kind}, so it "
+                        f"never saw {message!r}.",
+                        (_decided(record),),
+                    )
+                )
+            continue
+        request = later[0]
+        if not any(message in _text(m.content) for m in request.messages):
+            found.append(
+                Violation(
+                    "reason_not_delivered",
+                    f"The model's next request (turn {request.turn}) does not contain the "
+                    f"reviewer's {kind} message {message!r}.",
+                    (
+                        _decided(record),
+                        *(
+                            f"sent: {type(m).__name__}: {_text(m.content)[:120]!r}"
+                            for m in request.messages[-4:]
+                        ),
+                    ),
+                )
+            )
+    return found
+
+
+def _unused_decisions(run: Run) -> list[Violation]:
+    if not run.unused_decisions:
+        return []
+    count = len(run.unused_decisions)
+    return [
+        Violation(
+            "unused_decisions",
+            f"The reviewer was left with {count} unused decision{'s' * (count != 1)}: the "
+            "agent asked fewer questions than the test scripted.",
+            tuple(f"unused: {d.describe()}" for d in run.unused_decisions),
+        )
+    ]
+
+
+def _unanswered_interrupts(run: Run) -> list[Violation]:
+    if not run.pending or run.expect_pending or run.error is not None:
+        return []
+    return [
+        Violation(
+            "unanswered_interrupts",
+            f"The run ended with {len(run.pending)} interrupt(s) pending. Answer them, or pass "
+            "expect_pending=True to simulate() when the reviewer is meant to be unavailable.",
+            tuple(
+                f"pending: {p.label}: "
+                + (", ".join(a.describe() for a in p.actions) or f"payload {p.value!r}")
+                for p in run.pending
+            ),
+        )
+    ]
+
+
+CHECKS: dict[str, Callable[[Run], list[Violation]]] = {
+    "unapproved_call": _unapproved_call,
+    "rejected_call_ran": _rejected_call_ran,
+    "edit_not_applied": _edit_not_applied,
+    "ran_twice": _ran_twice,
+    "reason_not_delivered": _reason_not_delivered,
+    "unused_decisions": _unused_decisions,
+    "unanswered_interrupts": _unanswered_interrupts,
+}
+
+
+def _enabled(options: Mapping[str, bool]) -> dict[str, bool]:
+    unknown = [name for name in options if name not in CHECKS]
+    if unknown:
+        raise InvalidArgument(
+            f"Unknown check option{'s' * (len(unknown) != 1)} {', '.join(map(repr, unknown))}. "
+            f"The checks are: {', '.join(CHECKS)}; switch one off with <name>=False."
+        )
+    for name, value in options.items():
+        if not isinstance(value, bool):
+            raise InvalidArgument(f"{name}={value!r}: check options take True or False.")
+    return {name: options.get(name, True) for name in CHECKS}
