@@ -23,6 +23,11 @@ from hitl_sim.errors import (
 )
 
 if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
+    from hitl_sim.audit import AuditEvent as AuditEvent
+    from hitl_sim.audit import AuditLog as AuditLog
+    from hitl_sim.audit import AuditMismatch as AuditMismatch
+    from hitl_sim.audit import capture_log as capture_log
+    from hitl_sim.audit import cross_check as cross_check
     from hitl_sim.checkpointers import CheckpointStore as CheckpointStore
     from hitl_sim.checkpointers import checkpoint_store as checkpoint_store
     from hitl_sim.checkpointers import open_async_checkpointer as open_async_checkpointer
@@ -54,9 +59,17 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.run import Run as Run
     from hitl_sim.run import RunError as RunError
     from hitl_sim.run import ToolExecution as ToolExecution
+    from hitl_sim.snapshots import assert_snapshot_file as assert_snapshot_file
+    from hitl_sim.snapshots import run_matcher as run_matcher
+    from hitl_sim.snapshots import snapshot_text as snapshot_text
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
+    "AuditEvent": "hitl_sim.audit",
+    "AuditLog": "hitl_sim.audit",
+    "AuditMismatch": "hitl_sim.audit",
+    "capture_log": "hitl_sim.audit",
+    "cross_check": "hitl_sim.audit",
     "CheckpointStore": "hitl_sim.checkpointers",
     "checkpoint_store": "hitl_sim.checkpointers",
     "open_async_checkpointer": "hitl_sim.checkpointers",
@@ -84,6 +97,9 @@ _LAZY: dict[str, str] = {
     "Run": "hitl_sim.run",
     "RunError": "hitl_sim.run",
     "ToolExecution": "hitl_sim.run",
+    "assert_snapshot_file": "hitl_sim.snapshots",
+    "run_matcher": "hitl_sim.snapshots",
+    "snapshot_text": "hitl_sim.snapshots",
     "Responder": "hitl_sim.reviewer",
     "Reviewer": "hitl_sim.reviewer",
     "when": "hitl_sim.reviewer",

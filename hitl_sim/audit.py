@@ -1,0 +1,581 @@
+"""The audit log of a run: who approved what, when, and what ran.
+
+`run.audit` (or `AuditLog.from_run(run, ...)`) lists, in order, every interrupt raised, decision
+given, resume, tool executed, and how the run ended, each with the frozen-clock time and the
+thread. Ids are normalised to labels (`thread-1`, `interrupt-1`, `call-1`) and secret arguments
+masked, so the same scenario gives byte-identical JSON Lines on every run.
+
+`cross_check(run, records)` compares the application's own audit trail (a list of dicts, or log
+records captured with `capture_log("hitl_audit")`) with the decisions really given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from hitl_sim.normalise import DEFAULT_REDACTED, Normaliser, seconds, timestamp
+
+if TYPE_CHECKING:
+    from hitl_sim.interrupts import PendingInterrupt
+    from hitl_sim.run import DecisionRecord, Run, RunError, Step, ToolExecution
+
+EventKind = Literal[
+    "interrupt", "decision", "resume", "tool", "error", "finished", "pending", "failed"
+]
+Timestamps = Literal["clock", "elapsed", "none"]
+
+__all__ = [
+    "DEFAULT_REDACTED",
+    "AuditEvent",
+    "AuditLog",
+    "AuditMismatch",
+    "capture_log",
+    "cross_check",
+]
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One line of the audit log. `data` holds the kind's fields, already normalised."""
+
+    seq: int
+    event: EventKind
+    at: str | int | float | None
+    """ISO time on the run's clock (`timestamps="clock"`), or seconds since the first event."""
+    thread: str
+    resume: int
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        head = {"seq": self.seq, "event": self.event, "at": self.at, "thread": self.thread}
+        head = {k: v for k, v in head.items() if v is not None}
+        return {**head, "resume": self.resume, **self.data}
+
+    def to_json(self) -> str:
+        """One JSON object, keys sorted: the line `AuditLog.to_jsonl()` writes."""
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+
+    def describe(self) -> str:
+        """The event's details in one readable line (without time and kind)."""
+        return _DESCRIBE[self.event](self.data)
+
+
+class AuditLog(Sequence[AuditEvent]):
+    """The ordered, normalised audit events of one run."""
+
+    def __init__(self, events: Iterable[AuditEvent], normaliser: Normaliser) -> None:
+        self.events = tuple(events)
+        self.normaliser = normaliser
+
+    @classmethod
+    def from_run(
+        cls,
+        run: Run,
+        *,
+        redact: Iterable[str] | None = DEFAULT_REDACTED,
+        timestamps: Timestamps = "clock",
+        normalise_ids: bool = True,
+        normaliser: Normaliser | None = None,
+    ) -> AuditLog:
+        """Build the log of `run`.
+
+        `redact`: keys whose values are masked (case-insensitive, at any depth); `None` masks
+        nothing. `timestamps`: `"clock"` (the frozen clock's time, the default), `"elapsed"`
+        (seconds since the first event) or `"none"`. `normalise_ids=False` keeps raw ids.
+        """
+        norm = normaliser or Normaliser(redact=redact, normalise_ids=normalise_ids)
+        return cls(_Builder(run, norm, timestamps).events(), norm)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    @overload
+    def __getitem__(self, index: int) -> AuditEvent: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[AuditEvent]: ...
+    def __getitem__(self, index: int | slice) -> AuditEvent | Sequence[AuditEvent]:
+        return self.events[index]
+
+    def __iter__(self) -> Iterator[AuditEvent]:
+        return iter(self.events)
+
+    def of(self, *kinds: EventKind) -> list[AuditEvent]:
+        """The events of the given kinds, in order."""
+        return [event for event in self.events if event.event in kinds]
+
+    @property
+    def kinds(self) -> list[str]:
+        return [event.event for event in self.events]
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [event.to_dict() for event in self.events]
+
+    def to_jsonl(self) -> str:
+        """JSON Lines, one event a line, keys sorted, ending with a newline."""
+        return "".join(event.to_json() + "\n" for event in self.events)
+
+    def label_of(self, raw_id: str) -> str | None:
+        """The label a raw id (thread, interrupt, call, ...) got in this log."""
+        return self.normaliser.label_of(raw_id)
+
+    def render(self) -> str:
+        """A readable table of the events: what a failing check or snapshot shows."""
+        thread = self.events[0].thread if self.events else "?"
+        lines = [f"audit log of {thread} ({len(self.events)} events)"]
+        for event in self.events:
+            at = "" if event.at is None else f"{event.at}  "
+            lines.append(f"{event.seq:>3}. {at}{event.event:<9} {event.describe()}".rstrip())
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"<AuditLog of {len(self.events)} events: {', '.join(self.kinds)}>"
+
+
+class _Builder:
+    """Walks `run.steps` once, turning each into an event with a shared normaliser."""
+
+    def __init__(self, run: Run, norm: Normaliser, timestamps: Timestamps) -> None:
+        self.run = run
+        self.norm = norm
+        self.timestamps = timestamps
+        self.thread = str(norm.label("thread", run.thread_id))
+        self.out: list[AuditEvent] = []
+        self.first: Any = None
+
+    def events(self) -> list[AuditEvent]:
+        last_at = None
+        for step in _stable_steps(self.run):
+            last_at = step.at
+            if step.kind == "error" and step.record is self.run.error:
+                continue
+            made = self.data_of(step)
+            if made is not None:
+                self.add(made[0], step.resume, step.at, made[1])
+        last_resume = self.run.steps[-1].resume if self.run.steps else 0
+        status = self.run.status
+        self.add(status, last_resume, last_at, self.ending())
+        return [
+            AuditEvent(e.seq, e.event, e.at, e.thread, e.resume, self.norm.finish(dict(e.data)))
+            for e in self.out
+        ]
+
+    def add(self, kind: EventKind, resume: int, at: Any, data: dict[str, Any]) -> None:
+        compact = {k: v for k, v in data.items() if v is not None}
+        self.out.append(
+            AuditEvent(len(self.out) + 1, kind, self.time(at), self.thread, resume, compact)
+        )
+
+    def time(self, at: Any) -> str | int | float | None:
+        if at is None or self.timestamps == "none":
+            return None
+        if self.timestamps == "elapsed":
+            self.first = self.first or at
+            return seconds(at - self.first)
+        return timestamp(at)
+
+    def data_of(self, step: Step) -> tuple[EventKind, dict[str, Any]] | None:
+        record = step.record
+        if step.kind == "interrupt":
+            return "interrupt", self.interrupt(record)
+        if step.kind == "decision":
+            return "decision", self.decision(record)
+        if step.kind == "resume":
+            answered = [d.interrupt for d in self.run.decisions if d.resume == step.resume]
+            labels = list(dict.fromkeys(self.interrupt_label(i) for i in answered))
+            return "resume", {"answers": labels, "how": getattr(step.record, "how", None)}
+        if step.kind == "tool":
+            return "tool", self.tool(record)
+        if step.kind == "error":
+            return "error", self.error(record)
+        return None
+
+    def interrupt_label(self, interrupt: PendingInterrupt) -> str | None:
+        raw = interrupt.id if interrupt.id is not None else ("breakpoint", interrupt.seq)
+        return self.norm.label("interrupt", raw)
+
+    def interrupt(self, interrupt: PendingInterrupt) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "interrupt": self.interrupt_label(interrupt),
+            "kind": interrupt.kind,
+            "node": interrupt.node,
+            "agent": interrupt.agent,
+        }
+        if interrupt.actions:
+            data["actions"] = [
+                {
+                    "tool": action.name,
+                    "args": self.norm.plain(action.args),
+                    "description": action.description,
+                    "allowed": list(action.allowed),
+                    "call": self.norm.label("call", action.tool_call_id),
+                }
+                for action in interrupt.actions
+            ]
+            data["actions"] = [
+                {k: v for k, v in a.items() if v is not None} for a in data["actions"]
+            ]
+        elif interrupt.kind == "raw":
+            data["value"] = self.norm.plain(interrupt.value)
+        return data
+
+    def decision(self, record: DecisionRecord) -> dict[str, Any]:
+        decision, action = record.decision, record.action
+        data: dict[str, Any] = {
+            "interrupt": self.interrupt_label(record.interrupt),
+            "tool": action.name if action is not None else None,
+            "call": self.norm.label("call", action.tool_call_id) if action is not None else None,
+            "decision": decision.type,
+            "by": decision.by,
+            "latency_seconds": seconds(decision.after),
+        }
+        payload = record.payload if isinstance(record.payload, Mapping) else {}
+        if decision.type == "edit":
+            edited = payload.get("edited_action") or {}
+            data["args"] = self.norm.plain(edited.get("args", decision.args or {}))
+            name = edited.get("name", decision.name)
+            if action is None or name != action.name:
+                data["edited_tool"] = name
+        elif decision.type in ("reject", "respond"):
+            data["message"] = payload.get("message", decision.message)
+        elif decision.type == "update":
+            data["values"] = self.norm.plain(decision.value)
+        elif decision.type in ("answer", "unchecked"):
+            data["value"] = self.norm.plain(record.payload)
+        return data
+
+    def tool(self, execution: ToolExecution) -> dict[str, Any]:
+        return {
+            "tool": execution.name,
+            "call": self.norm.label("call", execution.call_id),
+            "args": self.norm.plain(execution.args),
+            "result": self.norm.plain(_content(execution.result)),
+            "error": execution.error,
+            "agent": execution.agent,
+        }
+
+    def error(self, error: RunError) -> dict[str, Any]:
+        return {
+            "error": error.type,
+            "message": error.message,
+            "node": error.node,
+            "resumable": error.resumable,
+            "poisoned": error.poisoned,
+        }
+
+    def ending(self) -> dict[str, Any]:
+        if self.run.error is not None:
+            return self.error(self.run.error)
+        if self.run.pending:
+            return {
+                "pending": [self.interrupt_label(i) for i in self.run.pending],
+                "expected": self.run.expect_pending,
+            }
+        return {}
+
+
+def _content(result: Any) -> Any:
+    """A ToolMessage result as its content (the tool's return value); anything else as is."""
+    if getattr(result, "type", None) == "tool" and hasattr(result, "content"):
+        return result.content
+    return result
+
+
+def _stable_steps(run: Run) -> list[Step]:
+    """The run's steps, with tools that ran in the same superstep in the model's call order.
+
+    Tools of one superstep run in a thread pool, so callbacks arrive in any order; sorting each
+    block of adjacent tool steps by the position of their call id keeps the log deterministic.
+    """
+    order: dict[str, int] = {}
+    for message in run.messages:
+        for call in getattr(message, "tool_calls", None) or ():
+            order.setdefault(str(call.get("id")), len(order))
+
+    def key(step: Step) -> tuple[int, str, str]:
+        record = step.record
+        position = order.get(str(record.call_id), len(order))
+        return position, record.name, json.dumps(record.args, sort_keys=True, default=repr)
+
+    steps: list[Step] = []
+    block: list[Step] = []
+    for step in [*run.steps, None]:
+        if (
+            step is not None
+            and step.kind == "tool"
+            and (not block or block[0].resume == step.resume)
+        ):
+            block.append(step)
+            continue
+        steps.extend(sorted(block, key=key))
+        block = []
+        if step is not None and step.kind == "tool":
+            block.append(step)
+        elif step is not None:
+            steps.append(step)
+    return steps
+
+
+def _args(args: Any) -> str:
+    if not isinstance(args, Mapping):
+        return "" if args is None else repr(args)
+    return ", ".join(f"{k}={v!r}" for k, v in args.items())
+
+
+def _describe_interrupt(d: Mapping[str, Any]) -> str:
+    head = f"{d['interrupt']} ({d['kind']}, node {d['node']!r})"
+    calls = [
+        f"{a['tool']}({_args(a.get('args'))}) [{'|'.join(a.get('allowed', ()))}]"
+        + (f" {a['call']}" if "call" in a else "")
+        for a in d.get("actions", ())
+    ]
+    if "value" in d:
+        calls.append(f"value={d['value']!r}")
+    return head + (": " + "; ".join(calls) if calls else "")
+
+
+def _describe_decision(d: Mapping[str, Any]) -> str:
+    what = d["decision"]
+    if "edited_tool" in d:
+        what += f" -> {d['edited_tool']}"
+    if "args" in d:
+        what += f"({_args(d['args'])})"
+    for key in ("message", "value", "values"):
+        if key in d:
+            what += f"({d[key]!r})"
+    about = f"{d['tool']} {d.get('call', '')}".strip() if "tool" in d else d["interrupt"]
+    extra = [f"by {d['by']}"] if "by" in d else []
+    if d.get("latency_seconds"):
+        extra.append(f"after {d['latency_seconds']}s")
+    return f"{about}: {what}" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _describe_tool(d: Mapping[str, Any]) -> str:
+    call = f"{d['tool']}({_args(d.get('args'))})"
+    if "error" in d:
+        return f"{call} raised {d['error']}"
+    return f"{call} -> {d.get('result')!r}"
+
+
+def _describe_error(d: Mapping[str, Any]) -> str:
+    flags = [name for name in ("resumable", "poisoned") if d.get(name)]
+    return f"{d['error']}: {d['message']}" + (f" [{', '.join(flags)}]" if flags else "")
+
+
+_DESCRIBE = {
+    "interrupt": _describe_interrupt,
+    "decision": _describe_decision,
+    "resume": lambda d: (
+        f"{d.get('how', 'command')} answering " + (", ".join(d["answers"]) or "nothing")
+    ),
+    "tool": _describe_tool,
+    "error": _describe_error,
+    "finished": lambda d: "",
+    "pending": lambda d: (
+        "waiting on " + ", ".join(d["pending"]) + ("" if d.get("expected") else " (not expected)")
+    ),
+    "failed": _describe_error,
+}
+
+
+MismatchKind = Literal["unrecorded_decision", "misrecorded_decision", "unexpected_record"]
+
+_SYNONYMS = {
+    "approve": ("approve", "approved", "accept", "accepted", "allow", "allowed"),
+    "reject": ("reject", "rejected", "deny", "denied", "decline", "declined"),
+    "edit": ("edit", "edited", "modify", "modified"),
+    "respond": ("respond", "responded", "response"),
+}
+_DECISION_WORDS = {word: kind for kind, words in _SYNONYMS.items() for word in words}
+_LOG_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+
+
+@dataclass(frozen=True)
+class AuditMismatch:
+    """A decision the application's audit trail left out, got wrong, or made up."""
+
+    kind: MismatchKind
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def app_record(record: Mapping[str, Any] | logging.LogRecord) -> dict[str, Any]:
+    """One application audit record as a dict.
+
+    A `logging.LogRecord` gives the dict it logged (`logger.info({...})`), the JSON object its
+    message holds, and any `extra={...}` fields, merged in that order.
+    """
+    if isinstance(record, Mapping):
+        return dict(record)
+    out: dict[str, Any] = {}
+    if isinstance(record.msg, Mapping):
+        out.update(record.msg)
+    else:
+        try:
+            parsed = json.loads(record.getMessage())
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            out.update(parsed)
+    out.update({k: v for k, v in vars(record).items() if k not in _LOG_RECORD_FIELDS})
+    return out
+
+
+@contextmanager
+def capture_log(
+    name: str = "hitl_audit", *, level: int = logging.DEBUG
+) -> Iterator[list[logging.LogRecord]]:
+    """Collect what logger `name` emits inside the block, for `cross_check`.
+
+    ```
+    with capture_log("hitl_audit") as records:
+        run = simulate(agent, "...", reviewer=[...])
+    assert cross_check(run, records) == []
+    ```
+    """
+    logger = logging.getLogger(name)
+    records: list[logging.LogRecord] = []
+    handler = _ListHandler(records, level)
+    old_level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > level:
+        logger.setLevel(level)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord], level: int) -> None:
+        super().__init__(level)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def cross_check(
+    run: Run,
+    records: Iterable[Mapping[str, Any] | logging.LogRecord],
+    *,
+    tool: str = "tool",
+    decision: str = "decision",
+    by: str | None = None,
+    args: str | None = None,
+    message: str | None = None,
+) -> list[AuditMismatch]:
+    """Compare the application's audit records with the decisions the reviewer really gave.
+
+    Each keyword names the field of an application record holding that fact; `None` leaves it
+    unchecked. Records are matched to decisions per tool, in order. Decision words are read
+    loosely (`approved`, `denied`, `modified`, ...). A record with neither a `tool` nor a
+    `decision` field is not a decision record and is ignored; every other record must match.
+    Decisions for raw `interrupt()` payloads and breakpoints name no tool and are not compared.
+    """
+    given = [app_record(r) for r in records]
+    logged = [r for r in given if tool in r or decision in r]
+    fields = {"decision": decision, "by": by, "args": args, "message": message}
+    unmatched = list(range(len(logged)))
+    norm = Normaliser()
+    found: list[AuditMismatch] = []
+    for record in run.decisions:
+        if record.action is None:
+            continue
+        facts = _facts(record)
+        want = {name: facts[fact] for fact, name in fields.items() if name is not None}
+        what = _decision_text(record)
+        index = next((i for i in unmatched if logged[i].get(tool) == record.action.name), None)
+        if index is None:
+            found.append(
+                AuditMismatch(
+                    "unrecorded_decision",
+                    f"The application's audit trail has no record of {what}. Expected a record "
+                    f"with {_pairs({tool: record.action.name, **want})}; it logged "
+                    f"{len(logged)} decision record(s){_listing(logged, norm)}",
+                    {"expected": norm.plain({tool: record.action.name, **want})},
+                )
+            )
+            continue
+        unmatched.remove(index)
+        got = logged[index]
+        wrong = {
+            key: (value, got.get(key))
+            for key, value in want.items()
+            if not _same(key == decision, value, got.get(key))
+        }
+        if wrong:
+            diffs = "; ".join(f"{k}: expected {w!r}, recorded {g!r}" for k, (w, g) in wrong.items())
+            found.append(
+                AuditMismatch(
+                    "misrecorded_decision",
+                    f"The application recorded {what} wrongly: {norm.plain(diffs)}. "
+                    f"Its record: {norm.plain(got)!r}",
+                    {
+                        "expected": norm.plain({tool: record.action.name, **want}),
+                        "record": norm.plain(got),
+                    },
+                )
+            )
+    for index in unmatched:
+        extra = norm.plain(logged[index])
+        found.append(
+            AuditMismatch(
+                "unexpected_record",
+                f"The application recorded a decision no reviewer gave: {extra!r}. Decisions "
+                f"given: {[_decision_text(d) for d in run.decisions] or 'none'}.",
+                {"record": extra},
+            )
+        )
+    return [
+        AuditMismatch(m.kind, norm.finish(m.message), norm.finish(dict(m.evidence))) for m in found
+    ]
+
+
+def _facts(record: DecisionRecord) -> dict[str, Any]:
+    """What an application should have recorded about one decision."""
+    action = record.action
+    assert action is not None
+    payload = record.payload if isinstance(record.payload, Mapping) else {}
+    kind = payload.get("type", record.decision.type)
+    facts: dict[str, Any] = {"decision": kind, "by": record.decision.by}
+    edited = payload.get("edited_action") if kind == "edit" else None
+    facts["args"] = dict((edited or {}).get("args", action.args))
+    if kind in ("reject", "respond"):
+        facts["message"] = payload.get("message")
+    return facts
+
+
+def _pairs(values: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in values.items())
+
+
+def _same(is_decision: bool, want: Any, got: Any) -> bool:
+    if is_decision and isinstance(got, str):
+        got = _DECISION_WORDS.get(got.strip().lower(), got)
+    return bool(want == got)
+
+
+def _decision_text(record: DecisionRecord) -> str:
+    about = record.action.name if record.action is not None else record.interrupt.label
+    return f"{record.decision.describe()} for {about} ({record.interrupt.label})"
+
+
+def _listing(records: list[dict[str, Any]], norm: Normaliser) -> str:
+    if not records:
+        return "."
+    return ":\n" + "\n".join(f"- {norm.finish(norm.plain(r))!r}" for r in records)
