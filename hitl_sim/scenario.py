@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -36,6 +36,7 @@ from hitl_sim.decisions import Decision
 from hitl_sim.errors import ScenarioError
 
 SUFFIXES = (".yaml", ".yml")
+SNAPSHOT_DIR = "__snapshots__"
 DecisionType = Literal["approve", "edit", "reject", "respond"]
 DECISION_TYPES: tuple[DecisionType, ...] = ("approve", "edit", "reject", "respond")
 ARG_TYPES = ("str", "int", "float", "bool", "list", "dict", "any")
@@ -358,28 +359,65 @@ def _reviewer_of(value: Any) -> Any:
     return {"decisions": value} if isinstance(value, list) else value
 
 
+def _matcher_of(value: Any) -> Any:
+    """A rule's field test: a plain value (==) or one condition test like {startswith: /etc}."""
+    if isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in OPERATORS:
+        ((operator, operand),) = value.items()
+        return Condition.model_validate({"arg": "_", operator: operand})
+    return value
+
+
+class RuleSpec(_Spec):
+    """`{tool: delete_file, match: {path: {startswith: /etc}}, decide: {reject: no}}`."""
+
+    tool: str | None = None
+    match: dict[str, Annotated[Any, BeforeValidator(_matcher_of)]] = {}
+    decide: DecisionSpec | tuple[DecisionSpec, ...]
+
+
+Decisions = DecisionSpec | tuple[DecisionSpec, ...]
+
+
 class ReviewerSpec(_Spec):
     """Who answers the interrupts. A bare list is `decisions:`."""
 
     decisions: tuple[DecisionSpec, ...] | None = None
-    by_tool: dict[str, DecisionSpec | tuple[DecisionSpec, ...]] | None = None
-    default: DecisionSpec | None = None
-    """by_tool: the decision for a tool not listed."""
+    """Answers in order, one per action request."""
+    by_tool: dict[str, Decisions] | None = None
+    """Answers by tool name (a list is used up in order; one decision is a standing policy)."""
+    rules: tuple[RuleSpec, ...] | None = None
+    chain: dict[str, Decisions] | None = None
+    """Escalation levels in order (`manager`, `director`, ...), or sign-off levels with `key`."""
+    key: str | None = None
+    always: DecisionSpec | None = None
     unavailable: bool = False
     """Nobody answers: the run ends with its interrupts pending."""
+    default: DecisionSpec | None = None
+    """by_tool / rules: the decision for any other question."""
+    by: str | None = None
+    """Reviewer id for decisions that give none."""
+    timeout: Annotated[timedelta, BeforeValidator(duration)] | None = None
+    on_timeout: DecisionSpec | None = None
     factory: str | None = None
     """`module:callable` returning a responder (for anything the file cannot say)."""
     options: dict[str, Any] = {}
 
     @model_validator(mode="after")
     def _one_form(self) -> ReviewerSpec:
-        forms = [
-            name for name in ("decisions", "by_tool", "factory") if getattr(self, name) is not None
-        ] + (["unavailable"] if self.unavailable else [])
+        names = ("decisions", "by_tool", "rules", "chain", "always", "factory")
+        forms = [name for name in names if getattr(self, name) is not None]
+        forms += ["unavailable"] if self.unavailable else []
         if len(forms) > 1:
-            raise ValueError(f"give one of decisions, by_tool, factory, unavailable; got {forms}")
-        if self.default is not None and self.by_tool is None:
-            raise ValueError("`default` goes with `by_tool`")
+            raise ValueError(f"give one of {', '.join(names)}, unavailable; got {forms}")
+        if self.default is not None and self.by_tool is None and self.rules is None:
+            raise ValueError("`default` goes with `by_tool` or `rules`")
+        if self.key is not None and self.chain is None:
+            raise ValueError("`key` goes with `chain`")
+        if (self.timeout is None) != (self.on_timeout is None):
+            raise ValueError(
+                "`timeout` and `on_timeout` go together, e.g. timeout: 24h, "
+                "on_timeout: {reject: Approval timeout}"
+            )
         if self.factory is not None and not FACTORY.match(self.factory):
             raise ValueError(f"factory {self.factory!r} is not of the form 'module:callable'")
         return self
@@ -463,6 +501,21 @@ class ExpectSpec(_Spec):
     """Compare the run's audit log + final state with the stored snapshot."""
 
 
+class StepSpec(_Spec):
+    """A follow-up on the same graph after the first run (expectations apply to its result).
+
+    `resume`: answer what is pending on `thread` (`same` = the first run's thread, null = no
+    thread id) with `reviewer`; `recover`: continue a failed run (a poisoned answer) with a
+    corrected `reviewer`; `send`: a new turn with `input` on the same thread.
+    """
+
+    action: Literal["resume", "recover", "send"]
+    thread: str | None = "same"
+    reviewer: Annotated[ReviewerSpec, BeforeValidator(_reviewer_of)] | None = None
+    input: str | dict[str, Any] | None = None
+    expect: ExpectSpec = ExpectSpec()
+
+
 class Scenario(_Spec):
     """One scenario, validated."""
 
@@ -477,11 +530,10 @@ class Scenario(_Spec):
     reviewer: Annotated[ReviewerSpec, BeforeValidator(_reviewer_of)] | None = None
     run: RunSpec = RunSpec()
     expect: ExpectSpec = ExpectSpec()
+    then: tuple[StepSpec, ...] = ()
 
     name: str = ""
     path: Path | None = None
-
-    _file_keys: ClassVar[tuple[str, ...]] = ()
 
     @property
     def id(self) -> str:
@@ -491,12 +543,20 @@ class Scenario(_Spec):
     def where(self) -> str:
         return f"{self.path}::{self.name}" if self.path else self.name
 
+    @property
+    def snapshot_path(self) -> Path:
+        """Where `expect.snapshot` keeps this scenario's snapshot: `__snapshots__/` beside it."""
+        folder = self.path.parent if self.path else Path()
+        stem = self.path.stem if self.path else self.name
+        label = stem if self.name == stem else f"{stem}.{self.name}"
+        return folder / SNAPSHOT_DIR / f"{label}.snap"
+
 
 # --- loading ----------------------------------------------------------------------------------
 
 
 def is_scenario_file(path: Path) -> bool:
-    return path.suffix in SUFFIXES
+    return path.suffix in SUFFIXES and SNAPSHOT_DIR not in path.parts
 
 
 def find_scenario_files(paths: Sequence[Path]) -> list[Path]:

@@ -18,6 +18,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import create_model
 
+from hitl_sim.decisions import Decision
 from hitl_sim.errors import ScenarioError, ScriptExhausted
 from hitl_sim.models import Call, Say, ScriptedChatModel, Turn
 from hitl_sim.scenario import (
@@ -26,6 +27,7 @@ from hitl_sim.scenario import (
     CreateAgentSpec,
     DeepAgentSpec,
     GateSpec,
+    ReviewerSpec,
     Scenario,
     ToolSpec,
     TurnSpec,
@@ -296,3 +298,54 @@ def _accepted(factory: Callable[..., Any], offered: Mapping[str, Any]) -> dict[s
     parameters = inspect.signature(factory).parameters
     takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     return {k: v for k, v in offered.items() if takes_all or k in parameters}
+
+
+# --- reviewers ---------------------------------------------------------------------------
+
+
+def build_reviewer(spec: ReviewerSpec | None, where: str = "") -> Any:
+    """The responder a scenario's `reviewer:` describes (None: no reviewer at all)."""
+    from hitl_sim.reviewer import Reviewer, when
+
+    if spec is None:
+        return None
+    policy: dict[str, Any] = {"timeout": spec.timeout, "on_timeout": spec.on_timeout}
+    if spec.factory is not None:
+        return import_factory(spec.factory, where)(**spec.options)
+    if spec.unavailable:
+        return Reviewer.unavailable(**policy)
+    if spec.always is not None:
+        return Reviewer.always(spec.always, by=spec.by, **policy)
+    if spec.by_tool is not None:
+        return Reviewer.by_tool(
+            {tool: _decisions(d) for tool, d in spec.by_tool.items()},
+            default=spec.default,
+            by=spec.by,
+            **policy,
+        )
+    if spec.rules is not None:
+        rules = [
+            when(rule.tool, **{k: _matcher(v) for k, v in rule.match.items()})
+            >> _decisions(rule.decide)
+            for rule in spec.rules
+        ]
+        return Reviewer.rules(*rules, default=spec.default, by=spec.by, **policy)
+    if spec.chain is not None:
+        levels = {name: _decisions(d) for name, d in spec.chain.items()}
+        return Reviewer.chain(levels, key=spec.key, **policy)
+    return Reviewer(spec.decisions or (), by=spec.by, **policy)
+
+
+def _decisions(value: Decision | tuple[Decision, ...]) -> Decision | list[Decision]:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _matcher(value: Any) -> Any:
+    if not isinstance(value, Condition):
+        return value
+
+    def test(field: Any) -> bool:
+        return holds(value, {"_": field})
+
+    test.__name__ = f"{value.operator} {value.operand!r}"
+    return test

@@ -1,0 +1,398 @@
+"""Running a scenario and comparing what happened with what the file expects.
+
+`run_scenario(scenario)` builds the model, agent and reviewer, simulates the run (then any `then:`
+steps), and returns a `ScenarioResult` whose `failures` name each expectation that did not hold;
+`result.report()` adds the run's timeline, which is what pytest and `hitl-sim run` show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hitl_sim.errors import ScenarioError
+from hitl_sim.scenario import ExpectSpec, InterruptSpec, Scenario, StepSpec, load_scenario
+
+if TYPE_CHECKING:
+    from hitl_sim.interrupts import PendingInterrupt
+    from hitl_sim.models import ScriptedChatModel
+    from hitl_sim.run import Run
+
+
+@dataclass
+class ScenarioResult:
+    """The outcome of one scenario: its run(s), and the expectations that failed."""
+
+    scenario: Scenario
+    runs: list[Run] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def run(self) -> Run | None:
+        """The last run (the first run's, or the last `then:` step's)."""
+        return self.runs[-1] if self.runs else None
+
+    def report(self) -> str:
+        """The failed expectations, then the timeline of each run."""
+        lines = [f"Scenario {self.scenario.where}: {self.scenario.description.strip()}"]
+        if self.passed:
+            lines.append("All expectations held.")
+        else:
+            lines.append(f"{len(self.failures)} expectation(s) failed:")
+            lines.extend(f"- {failure}" for failure in self.failures)
+        for index, run in enumerate(self.runs):
+            title = (
+                "Run" if index == 0 else f"Step {index} ({self.scenario.then[index - 1].action})"
+            )
+            lines.extend(["", f"{title} timeline:", run.timeline()])
+        return "\n".join(lines)
+
+
+def run_scenario(
+    scenario: Scenario | str | Path, *, update_snapshots: bool = False
+) -> ScenarioResult:
+    """Run one scenario (a `Scenario`, or the path of a one-scenario file) and compare."""
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    started = time.perf_counter()
+    result = ScenarioResult(scenario)
+    try:
+        _run(scenario, result, update_snapshots)
+    finally:
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def _run(scenario: Scenario, result: ScenarioResult, update_snapshots: bool) -> None:
+    from hitl_sim.scenario_agents import build_agent, build_model, build_reviewer
+
+    model = build_model(scenario)
+    graph = build_agent(scenario, model)
+    where = scenario.where
+    options = _options(scenario)
+    first = _attempt(
+        "run",
+        lambda: _simulate(
+            scenario, graph, scenario.input, build_reviewer(scenario.reviewer, where), options
+        ),
+        scenario.expect,
+        result,
+    )
+    if first is None:
+        return
+    for index, step in enumerate(scenario.then, start=1):
+        label = f"then[{index - 1}] ({step.action})"
+        reviewer = build_reviewer(step.reviewer, where)
+        previous = result.runs[-1]
+        after = _attempt(
+            label,
+            functools.partial(_step, scenario, graph, step, reviewer, previous, options),
+            step.expect,
+            result,
+        )
+        if after is None:
+            return
+    last = result.runs[-1]
+    if last.status == "finished":
+        _script_used(model, result)
+    if scenario.expect.snapshot:
+        _snapshot(scenario, result.runs[0], update_snapshots, result)
+
+
+def _attempt(
+    label: str, action: Callable[[], Run], expect: ExpectSpec, result: ScenarioResult
+) -> Run | None:
+    """Run `action`; compare with `expect` (a raised error is compared with `expect.raises`)."""
+    try:
+        run = action()
+    except ScenarioError:
+        raise
+    except Exception as exc:
+        if expect.raises is None:
+            result.failures.append(
+                f"{label}: raised {type(exc).__name__}: {exc}\n  (expected no exception; "
+                "if it is intended, add expect.raises: {type: ..., match: ...})"
+            )
+        else:
+            result.failures.extend(f"{label}: {f}" for f in _error_failures(expect.raises, exc))
+        return None
+    result.runs.append(run)
+    if expect.raises is not None:
+        result.failures.append(
+            f"{label}: expected {expect.raises.type} to be raised, but the run ended {run.status}."
+        )
+    result.failures.extend(f"{label}: {f}" for f in compare(run, expect))
+    return run
+
+
+def _options(scenario: Scenario) -> dict[str, Any]:
+    spec = scenario.run
+    options: dict[str, Any] = {
+        "mode": spec.mode,
+        "max_resumes": spec.max_resumes,
+        "expect_pending": spec.expect_pending or _unavailable(scenario),
+    }
+    if spec.thread_id is not None:
+        options["thread_id"] = spec.thread_id
+    if spec.gated is not None:
+        options["gated"] = (
+            dict(spec.gated)
+            if isinstance(spec.gated, Mapping)
+            else dict.fromkeys(spec.gated, ("approve", "edit", "reject", "respond"))
+        )
+    if spec.clock is not None:
+        options["clock"] = spec.clock
+    return options
+
+
+def _unavailable(scenario: Scenario) -> bool:
+    return scenario.reviewer is not None and scenario.reviewer.unavailable
+
+
+def _simulate(
+    scenario: Scenario, graph: Any, given: Any, reviewer: Any, options: dict[str, Any]
+) -> Run:
+    from hitl_sim.driver import asimulate, simulate
+
+    if scenario.run.async_:
+        return asyncio.run(asimulate(graph, given, reviewer, **options))
+    return simulate(graph, given, reviewer, **options)
+
+
+def _step(
+    scenario: Scenario,
+    graph: Any,
+    step: StepSpec,
+    reviewer: Any,
+    previous: Run,
+    options: dict[str, Any],
+) -> Run:
+    from hitl_sim import driver
+
+    options = {k: v for k, v in options.items() if k != "thread_id"}
+    options["expect_pending"] = bool(step.reviewer and step.reviewer.unavailable)
+    thread = previous.thread_id if step.thread == "same" else step.thread
+    if step.action == "recover":
+        if scenario.run.async_:
+            return asyncio.run(driver.arecover(previous, graph, reviewer, **options))
+        return driver.recover(previous, graph, reviewer, **options)
+    if step.action == "resume":
+        return driver.resume(graph, thread, reviewer, **options)
+    return _simulate(scenario, graph, step.input, reviewer, {**options, "thread_id": thread})
+
+
+# --- comparing --------------------------------------------------------------------------------
+
+
+def compare(run: Run, expect: ExpectSpec) -> list[str]:
+    """Every expectation in `expect` that `run` does not meet, as readable sentences."""
+    failures: list[str] = []
+    if expect.status is not None and run.status != expect.status:
+        failures.append(f"status: expected {expect.status}, got {run.status}.")
+    failures += _executed_failures(run, expect)
+    ran = set(run.executed_names)
+    failures += [
+        f"not_executed: {name!r} ran, but the scenario says it must never run "
+        f"(executed: {_executions(run)})."
+        for name in expect.not_executed
+        if name in ran
+    ]
+    if expect.final_message is not None:
+        failures += _text_failures("final_message", _final_text(run), expect.final_message)
+    if expect.error is None and run.error is not None:
+        failures.append(
+            f"error: the run failed with {run.error.type}: {run.error.message}\n  (expected "
+            "no error; if it is intended, add expect.error: {type: ..., match: ...})"
+        )
+    elif expect.error is not None and run.error is None:
+        failures.append(f"error: expected {expect.error.type}, but the run ended {run.status}.")
+    elif expect.error is not None and run.error is not None:
+        failures += _error_failures(expect.error, run.error.exception)
+        for flag in ("resumable", "poisoned"):
+            wanted = getattr(expect.error, flag)
+            if wanted is not None and getattr(run.error, flag) != wanted:
+                failures.append(f"error.{flag}: expected {wanted}, got {getattr(run.error, flag)}.")
+    if expect.interrupts is not None:
+        failures += _interrupt_failures("interrupts", run.interrupts, expect.interrupts)
+    if expect.pending is not None:
+        failures += _interrupt_failures("pending", run.pending, expect.pending)
+    failures += _violation_failures(run, expect.violations)
+    failures += [
+        f"model_saw: no model request contained {text!r}."
+        for text in expect.model_saw
+        if not any(text in _content(m) for r in run.model_requests for m in r.messages)
+    ]
+    for key, wanted in expect.state.items():
+        got = run.final_state.get(key, _MISSING)
+        if got != wanted:
+            shown = "nothing (key missing)" if got is _MISSING else repr(got)
+            failures.append(f"state.{key}: expected {wanted!r}, got {shown}.")
+    if expect.model_calls is not None and len(run.model_requests) != expect.model_calls:
+        failures.append(
+            f"model_calls: expected {expect.model_calls}, got {len(run.model_requests)}."
+        )
+    return failures
+
+
+_MISSING = object()
+
+
+def _executions(run: Run) -> str:
+    return ", ".join(f"{e.name}({_args(e.args)})" for e in run.executed) or "nothing"
+
+
+def _args(args: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in args.items())
+
+
+def _executed_failures(run: Run, expect: ExpectSpec) -> list[str]:
+    """`executed` as a multiset: execution order across parallel tool tasks is not fixed."""
+    if expect.executed is None:
+        return []
+    left = list(run.executed)
+    missing = []
+    for wanted in expect.executed:
+        match = next(
+            (
+                e
+                for e in left
+                if e.name == wanted.name and (wanted.args is None or dict(e.args) == wanted.args)
+            ),
+            None,
+        )
+        if match is None:
+            missing.append(wanted)
+        else:
+            left.remove(match)
+    if not missing and not left:
+        return []
+    expected = ", ".join(
+        w.name if w.args is None else f"{w.name}({_args(w.args)})" for w in expect.executed
+    )
+    lines = [f"executed: expected [{expected or 'nothing'}], got [{_executions(run)}]."]
+    lines += [
+        f"  missing: {w.name}" + ("" if w.args is None else f"({_args(w.args)})") for w in missing
+    ]
+    lines += [f"  unexpected: {e.name}({_args(e.args)})" for e in left]
+    return ["\n".join(lines)]
+
+
+def _content(message: Any) -> str:
+    content = getattr(message, "content", message)
+    if isinstance(content, list):
+        return "".join(
+            part.get("text", "") if isinstance(part, Mapping) else str(part) for part in content
+        )
+    return str(content)
+
+
+def _final_text(run: Run) -> str | None:
+    messages = run.messages
+    return _content(messages[-1]) if messages else None
+
+
+def _text_failures(label: str, got: str | None, spec: Any) -> list[str]:
+    if got is None:
+        return [f"{label}: expected a message, but the run has none."]
+    failures = []
+    if spec.equals is not None and got != spec.equals:
+        failures.append(f"{label}: expected {spec.equals!r}, got {got!r}.")
+    if spec.contains is not None and spec.contains not in got:
+        failures.append(f"{label}: expected it to contain {spec.contains!r}, got {got!r}.")
+    if spec.matches is not None and re.search(spec.matches, got) is None:
+        failures.append(f"{label}: expected it to match /{spec.matches}/, got {got!r}.")
+    return failures
+
+
+def _error_failures(spec: Any, exc: BaseException) -> list[str]:
+    names = [cls.__name__ for cls in type(exc).__mro__]
+    failures = []
+    if spec.type not in names:
+        failures.append(f"error: expected {spec.type}, got {type(exc).__name__}: {exc}")
+    if spec.match is not None and re.search(spec.match, str(exc)) is None:
+        failures.append(
+            f"error: expected the message to match /{spec.match}/, got {type(exc).__name__}: {exc}"
+        )
+    return failures
+
+
+def _interrupt_failures(
+    label: str, got: Sequence[PendingInterrupt], wanted: Sequence[InterruptSpec]
+) -> list[str]:
+    if len(got) != len(wanted):
+        listed = "; ".join(_interrupt_text(i) for i in got) or "none"
+        return [f"{label}: expected {len(wanted)}, got {len(got)}: {listed}."]
+    failures = []
+    for index, (interrupt, spec) in enumerate(zip(got, wanted, strict=True)):
+        facts: dict[str, Any] = {
+            "kind": interrupt.kind,
+            "tools": tuple(a.name for a in interrupt.actions),
+            "descriptions": tuple(a.description for a in interrupt.actions),
+            "node": interrupt.node,
+            "agent": interrupt.agent,
+        }
+        for key, value in facts.items():
+            expected = getattr(spec, key)
+            if expected is not None and expected != value:
+                failures.append(f"{label}[{index}].{key}: expected {expected!r}, got {value!r}.")
+        if spec.value is not None and not _contains(interrupt.value, spec.value):
+            failures.append(
+                f"{label}[{index}].value: expected {spec.value!r}, got {interrupt.value!r}."
+            )
+    return failures
+
+
+def _contains(value: Any, wanted: Any) -> bool:
+    if isinstance(wanted, Mapping) and isinstance(value, Mapping):
+        return all(k in value and _contains(value[k], v) for k, v in wanted.items())
+    return bool(value == wanted)
+
+
+def _interrupt_text(interrupt: PendingInterrupt) -> str:
+    tools = ", ".join(a.name for a in interrupt.actions)
+    return f"{interrupt.kind} at {interrupt.node!r}" + (f" [{tools}]" if tools else "")
+
+
+def _violation_failures(run: Run, wanted: Sequence[str]) -> list[str]:
+    from hitl_sim.checks import violations
+
+    found = violations(run)
+    got = Counter(v.check for v in found)
+    if set(got) == set(wanted):
+        return []
+    listed = "\n".join(f"  {v}" for v in found) or "  (none)"
+    return [
+        f"violations: expected {sorted(wanted) or 'none'}, got {sorted(got) or 'none'}:\n{listed}"
+    ]
+
+
+def _script_used(model: ScriptedChatModel, result: ScenarioResult) -> None:
+    left = model.remaining_by_agent
+    unused = {agent: turns for agent, turns in left.items() if turns}
+    if unused:
+        listed = "; ".join(f"{agent}: {turns!r}" for agent, turns in unused.items())
+        result.failures.append(
+            f"model script: the run finished with scripted turns nobody asked for ({listed}). "
+            "Remove them, or find out why the agent stopped early."
+        )
+
+
+def _snapshot(scenario: Scenario, run: Run, update: bool, result: ScenarioResult) -> None:
+    from hitl_sim.snapshots import assert_snapshot_file
+
+    try:
+        assert_snapshot_file(run, scenario.snapshot_path, update=update)
+    except AssertionError as exc:
+        result.failures.append(f"snapshot: {exc}")
