@@ -18,9 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from hitl_sim.errors import InvalidArgument
 from hitl_sim.normalise import DEFAULT_REDACTED, Normaliser, seconds, timestamp
 
 if TYPE_CHECKING:
+    from hitl_sim.checks import Violation
     from hitl_sim.interrupts import PendingInterrupt
     from hitl_sim.run import DecisionRecord, Run, RunError, Step, ToolExecution
 
@@ -34,6 +36,7 @@ __all__ = [
     "AuditEvent",
     "AuditLog",
     "AuditMismatch",
+    "AppAudit",
     "capture_log",
     "cross_check",
 ]
@@ -579,3 +582,47 @@ def _listing(records: list[dict[str, Any]], norm: Normaliser) -> str:
     if not records:
         return "."
     return ":\n" + "\n".join(f"- {norm.finish(norm.plain(r))!r}" for r in records)
+
+
+@dataclass(frozen=True)
+class AppAudit:
+    """The application's audit records, with the names of the fields that hold each fact.
+
+    `run.check(app_audit=records)` reads records with the default field names;
+    `run.check(app_audit=AppAudit(records, by="user_id", args="args"))` names them.
+    """
+
+    records: Sequence[Mapping[str, Any] | logging.LogRecord]
+    tool: str = "tool"
+    decision: str = "decision"
+    by: str | None = None
+    args: str | None = None
+    message: str | None = None
+
+    def mismatches(self, run: Run) -> list[AuditMismatch]:
+        return cross_check(
+            run,
+            self.records,
+            tool=self.tool,
+            decision=self.decision,
+            by=self.by,
+            args=self.args,
+            message=self.message,
+        )
+
+
+def app_audit_violations(run: Run, app_audit: Any) -> list[Violation]:
+    """`run.check(app_audit=...)`'s violations: `app_audit` is an `AppAudit` or the records."""
+    if isinstance(app_audit, str | bytes) or not isinstance(app_audit, AppAudit | Iterable):
+        raise InvalidArgument(
+            f"app_audit={app_audit!r} is not an audit trail. Pass the records the application "
+            "logged (a list of dicts or logging.LogRecord, e.g. from capture_log('hitl_audit')), "
+            "or AppAudit(records, by=..., args=...) to name their fields."
+        )
+    from hitl_sim.checks import Violation
+
+    spec = app_audit if isinstance(app_audit, AppAudit) else AppAudit(list(app_audit))
+    return [
+        Violation(m.kind, m.message, tuple(f"{k}: {v!r}" for k, v in m.evidence.items()))
+        for m in spec.mismatches(run)
+    ]

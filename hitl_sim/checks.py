@@ -49,20 +49,28 @@ class Violation:
         return "\n".join(lines)
 
 
-def violations(run: Run, **options: bool) -> list[Violation]:
-    """Every violation in `run`, in check order; `<check name>=False` skips that check."""
+def violations(run: Run, *, app_audit: Any = None, **options: bool) -> list[Violation]:
+    """Every violation in `run`, in check order; `<check name>=False` skips that check.
+
+    `app_audit`: the application's own audit records (see `hitl_sim.audit.AppAudit`); decisions
+    it failed to record, recorded wrongly or made up are violations too.
+    """
     enabled = _enabled(options)
     found: list[Violation] = []
     for name, rule in CHECKS.items():
         if enabled[name]:
             found.extend(rule(run))
+    if app_audit is not None:
+        from hitl_sim.audit import app_audit_violations
+
+        found.extend(app_audit_violations(run, app_audit))
     return found
 
 
-def check(run: Run, **options: bool) -> None:
+def check(run: Run, *, app_audit: Any = None, **options: bool) -> None:
     """Raise `CheckFailed` (with `.violations`) if `run` breaks any enabled safety check."""
     run.checked = True
-    found = violations(run, **options)
+    found = violations(run, app_audit=app_audit, **options)
     if found:
         error = CheckFailed(failure_message(run, found))
         error.violations = found
