@@ -1,0 +1,257 @@
+"""The fuzzing bench: one compiled agent, a fresh thread and a fresh model script per example.
+
+`FuzzAgent(tools, interrupt_on, interrupt_mode=...)` builds a real `create_agent` +
+`HumanInTheLoopMiddleware` + `InMemorySaver` once. `agent.run(plan)` plays one `RunPlan` (the
+model's turns and the reviewer's decisions) through `hitl_sim.simulate` on a new thread, then
+deletes the thread, so thousands of examples neither share state nor grow memory.
+`agent.verify(plan)` also predicts the run with `hitl_sim.oracle` and raises `OracleMismatch`
+listing every difference. Build the agent once, at module level or in a module-scoped fixture,
+and call it inside `@given` tests: no function-scoped fixture is involved.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hitl_sim.decisions import Decision, unchecked
+from hitl_sim.errors import HitlSimError, InvalidArgument, ScriptExhausted
+from hitl_sim.oracle import Call, HitlConfig, InterruptMode, Outcome, predict
+
+if TYPE_CHECKING:
+    from langchain_core.messages import AIMessage, BaseMessage
+
+    from hitl_sim.interrupts import PendingInterrupt
+    from hitl_sim.run import Run
+
+
+@dataclass(frozen=True)
+class PlannedTurn:
+    """One model turn making `calls`, and what the reviewer answers when it pauses.
+
+    `decisions` are `Decision`s or raw decision payloads, matched by position to the turn's
+    gated calls (however many there are: a count mismatch is sent as is).
+    """
+
+    calls: tuple[Call, ...]
+    decisions: tuple[Any, ...] = ()
+
+    def message(self) -> AIMessage:
+        from langchain_core.messages import AIMessage
+
+        tool_calls = [
+            {"name": c.name, "args": dict(c.args), "id": c.id, "type": "tool_call"}
+            for c in self.calls
+        ]
+        return AIMessage(content="", tool_calls=tool_calls)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A whole run: the user's prompt, the model's tool-calling turns, its final answer."""
+
+    turns: tuple[PlannedTurn, ...]
+    final: str = "Done."
+    prompt: str = "Please go ahead."
+
+    def script(self) -> list[AIMessage]:
+        """The model's answers, in order."""
+        from langchain_core.messages import AIMessage
+
+        return [turn.message() for turn in self.turns] + [AIMessage(content=self.final)]
+
+
+class OracleMismatch(HitlSimError, AssertionError):
+    """A real run did something other than what the oracle predicted; `.differences` says what."""
+
+    def __init__(self, message: str, differences: list[str]) -> None:
+        super().__init__(message)
+        self.differences = differences
+
+
+def _sendable(decision: Any) -> Decision:
+    """Raw payloads are sent verbatim; `Decision`s go through the driver's validation."""
+    return decision if isinstance(decision, Decision) else unchecked(decision)
+
+
+class _PlannedReviewer:
+    """Answers each interrupt from the plan: a batched turn's whole list, or one per call."""
+
+    def __init__(self, plan: RunPlan, config: HitlConfig) -> None:
+        self.mode = config.interrupt_mode
+        self.queues = [list(turn.decisions) for turn in plan.turns]
+        self.turn = -1
+        self.seen: set[str] = set()
+        self.calls = {c.id: index for index, t in enumerate(plan.turns) for c in t.calls}
+
+    def decide(self, interrupt: PendingInterrupt, run: Run) -> Sequence[Decision] | None:
+        if self.mode == "batched":
+            self.turn += 1
+            if self.turn >= len(self.queues):
+                return None
+            planned, self.queues[self.turn] = self.queues[self.turn], []
+            if len(planned) == len(interrupt.actions):
+                return [_sendable(d) for d in planned]
+            # a count mismatch on purpose: send every entry verbatim, as the oracle assumes
+            actions = [*interrupt.actions, *[None] * len(planned)]
+            return [
+                unchecked(d.payload_for(a) if isinstance(d, Decision) else d)
+                for d, a in zip(planned, actions, strict=False)
+            ]
+        action = interrupt.actions[0]
+        queue = self.queues[self.calls.get(action.tool_call_id, 0)]
+        return [_sendable(queue.pop(0))] if queue else None
+
+    def unused(self) -> list[Decision]:
+        return [_sendable(d) for queue in self.queues for d in queue]
+
+
+@dataclass
+class FuzzAgent:
+    """A real agent compiled once and reused across examples (see the module docstring).
+
+    `tools` are LangChain tools with pure functions (the oracle calls them to predict outputs);
+    `interrupt_on` and `interrupt_mode` go to `HumanInTheLoopMiddleware` unchanged.
+    """
+
+    tools: Sequence[Any]
+    interrupt_on: Mapping[str, Any]
+    interrupt_mode: InterruptMode = "batched"
+    clock: Any = False
+    """Passed to `simulate`; False (the default here) skips freezing time per example."""
+    graph: Any = field(init=False, repr=False)
+    model: Any = field(init=False, repr=False)
+    config: HitlConfig = field(init=False, repr=False)
+    _script: list[AIMessage] = field(init=False, repr=False, default_factory=list)
+    _threads: Iterator[int] = field(init=False, repr=False, default_factory=itertools.count)
+
+    def __post_init__(self) -> None:
+        from langchain.agents import create_agent
+        from langchain.agents.middleware import HumanInTheLoopMiddleware
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        from hitl_sim.models import FunctionChatModel
+
+        middleware = HumanInTheLoopMiddleware(
+            dict(self.interrupt_on), interrupt_mode=self.interrupt_mode
+        )
+        self.model = FunctionChatModel(self._next_turn)
+        self.graph = create_agent(
+            self.model,
+            tools=list(self.tools),
+            middleware=[middleware],
+            checkpointer=InMemorySaver(),
+        )
+        self.config = HitlConfig.of(middleware, list(self.tools))
+
+    def __enter__(self) -> FuzzAgent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.graph.checkpointer.storage.clear()
+
+    def _next_turn(self, messages: list[BaseMessage], info: Any) -> AIMessage:
+        if not self._script:
+            raise ScriptExhausted(
+                f"FuzzAgent's plan ran out: the agent asked for model turn {info.turn} after "
+                "the plan's final answer. The plan's turns and the agent's loop disagree."
+            )
+        return self._script.pop(0)
+
+    def run(self, plan: RunPlan) -> Run:
+        """Play `plan` through `simulate` on a fresh thread (deleted afterwards)."""
+        from hitl_sim.driver import simulate
+
+        if not isinstance(plan, RunPlan):
+            raise InvalidArgument(f"FuzzAgent.run() takes a RunPlan, got {plan!r}.")
+        self._script = plan.script()
+        self.model.clear_requests()
+        thread_id = f"fuzz-{next(self._threads)}"
+        try:
+            return simulate(
+                self.graph,
+                plan.prompt,
+                _PlannedReviewer(plan, self.config),
+                thread_id=thread_id,
+                clock=self.clock,
+                expect_pending=True,
+            )
+        finally:
+            self.graph.checkpointer.delete_thread(thread_id)
+
+    def predict(self, plan: RunPlan) -> list[Outcome]:
+        """The oracle's prediction for `plan`, turn by turn (stopping where the agent stops)."""
+        outcomes: list[Outcome] = []
+        for turn in plan.turns:
+            outcomes.append(predict(self.config, turn.calls, list(turn.decisions)))
+            if not outcomes[-1].finished:
+                break
+        return outcomes
+
+    def verify(self, plan: RunPlan) -> Run:
+        """Run `plan` and raise `OracleMismatch` unless the run matches the oracle exactly."""
+        outcomes = self.predict(plan)
+        run = self.run(plan)
+        differences = compare(outcomes, run, plan)
+        if differences:
+            listed = "\n".join(f"- {d}" for d in differences)
+            raise OracleMismatch(
+                f"The real agent ({self.interrupt_mode}) disagrees with the oracle on {plan!r}:\n"
+                f"{listed}\nRun timeline:\n{run.timeline()}",
+                differences,
+            )
+        return run
+
+
+def _reply_of(message: Any) -> tuple[Any, ...]:
+    return (message.tool_call_id, message.name, message.content, message.status)
+
+
+def _review_of(action: Any) -> tuple[Any, ...]:
+    return (action.name, dict(action.args), action.description, tuple(action.allowed))
+
+
+def compare(outcomes: Sequence[Outcome], run: Run, plan: RunPlan) -> list[str]:
+    """Every way `run` differs from the oracle's `outcomes` for `plan` (empty: it agrees)."""
+    from langchain_core.messages import AIMessage, ToolMessage
+
+    found: list[str] = []
+    last = outcomes[-1] if outcomes else Outcome()
+
+    def differ(what: str, expected: Any, actual: Any) -> None:
+        if expected != actual:
+            found.append(f"{what}: expected {expected!r}, got {actual!r}")
+
+    reviews = [_review_of(a) for o in outcomes for a in o.reviews]
+    seen = [_review_of(a) for i in run.interrupts for a in i.actions]
+    differ("reviews", reviews, seen)
+    key = lambda e: (str(e[2]), e[0], repr(e[1]))  # noqa: E731
+    expected_runs = sorted(
+        ((e.name, dict(e.args), e.call_id) for o in outcomes for e in o.executed), key=key
+    )
+    actual_runs = sorted(((e.name, dict(e.args), e.call_id) for e in run.executed), key=key)
+    differ("executed tools", expected_runs, actual_runs)
+    replies = [(r.tool_call_id, r.name, r.content, r.status) for o in outcomes for r in o.replies]
+    actual_replies = [_reply_of(m) for m in run.messages if isinstance(m, ToolMessage)]
+    lost = [r for r in replies if r[0] not in last.droppable]
+    if not (last.droppable and actual_replies == lost):  # LangGraph's lost-write race
+        differ("tool messages", replies, actual_replies)
+    finished = all(o.finished for o in outcomes)
+    model_turns = len(outcomes) + (1 if finished else 0)
+    differ("model turns", model_turns, sum(isinstance(m, AIMessage) for m in run.messages))
+    error = run.error.exception if run.error is not None else None
+    if not last.accepts(error):
+        expected_error = last.error.describe() if last.error else None
+        actual = f"{type(error).__name__}: {error}" if error is not None else None
+        found.append(f"error: expected {expected_error}, got {actual}")
+    pending = sorted(str(p) for p in last.pending)
+    differ(
+        "pending reviews",
+        pending,
+        sorted(str(a.tool_call_id) for p in run.pending for a in p.actions),
+    )
+    if finished and error is None:
+        differ("final answer", plan.final, run.messages[-1].content if run.messages else None)
+    return found
