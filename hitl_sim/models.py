@@ -136,6 +136,13 @@ class _FakeChatModel(BaseChatModel):
         """Every call made to this model, in order."""
         return list(self._requests)
 
+    def clear_requests(self) -> None:
+        """Forget the recorded requests and turn counts, for a model reused across many runs
+        (e.g. `hitl_sim.fuzzing.FuzzAgent`), so the log does not grow without bound."""
+        with self._lock:
+            self._requests.clear()
+            self._turns_by_agent.clear()
+
     def bind_tools(
         self,
         tools: Sequence[Any],
@@ -146,7 +153,8 @@ class _FakeChatModel(BaseChatModel):
         """Bind tools the way a provider model does; scripted calls are checked against them."""
         return self.bind(tools=list(tools), tool_choice=tool_choice, **kwargs)
 
-    def _next_turn(self, messages: list[BaseMessage], info: TurnInfo) -> Turn:
+    def _next_turn(self, messages: list[BaseMessage], info: TurnInfo) -> tuple[Turn, int]:
+        """The turn to answer with, and its number for messages (script position)."""
         raise NotImplementedError
 
     def _generate(
@@ -185,23 +193,23 @@ class _FakeChatModel(BaseChatModel):
             request = ChatRequest(turn, agent, tuple(messages), bound.names, bound.tool_choice)
             self._requests.append(request)
             index = len(self._requests) - 1
-            scripted = self._next_turn(messages, info)
-            message = self._message_of(scripted, info, bound)
+            scripted, number = self._next_turn(messages, info)
+            who = f" (agent {agent!r})" if agent is not None else ""
+            message = self._message_of(scripted, f"{type(self).__name__} turn {number}{who}", bound)
             self._requests[index] = replace(request, response=message)
         return message
 
-    def _message_of(self, scripted: Turn, info: TurnInfo, bound: _Bound) -> AIMessage:
+    def _message_of(self, scripted: Turn, label: str, bound: _Bound) -> AIMessage:
         if isinstance(scripted, AIMessage):
             for tool_call in scripted.tool_calls:
-                checked = Call(tool_call["name"], tool_call["args"], tool_call["id"])
-                _check(checked, info, bound, type(self).__name__)
+                _check(Call(tool_call["name"], tool_call["args"], tool_call["id"]), label, bound)
             return scripted.model_copy(deep=True)
-        parts = _parts_of(scripted, f"{type(self).__name__} turn {info.turn}")
+        parts = _parts_of(scripted, label)
         text = "".join(part.text for part in parts if isinstance(part, Say))
         tool_calls = []
         for part in parts:
             if isinstance(part, Call):
-                _check(part, info, bound, type(self).__name__)
+                _check(part, label, bound)
                 tool_calls.append(
                     {"name": part.name, "args": dict(part.args), "id": part.id or self._new_id()}
                 )
@@ -267,14 +275,14 @@ class ScriptedChatModel(_FakeChatModel):
             for agent, turns in left.items()
             for i, turn in enumerate(turns, start=1)
         ]
+        unused = _count(sum(map(len, left.values())), "scripted turn")
         raise UnusedScript(
-            f"{type(self).__name__} has {sum(map(len, left.values()))} scripted turn(s) the "
-            "agent never asked for:\n"
+            f"{type(self).__name__} has {unused} the agent never asked for:\n"
             + "\n".join(lines)
             + "\nRemove them from the script, or find out why the agent stopped early."
         )
 
-    def _next_turn(self, messages: list[BaseMessage], info: TurnInfo) -> Turn:
+    def _next_turn(self, messages: list[BaseMessage], info: TurnInfo) -> tuple[Turn, int]:
         key = (info.agent or MAIN_AGENT) if self._per_agent else MAIN_AGENT
         script = self._scripts.get(key)
         if script is None:
@@ -290,13 +298,13 @@ class ScriptedChatModel(_FakeChatModel):
             who = f" for agent {key!r}" if self._per_agent else ""
             raise ScriptExhausted(
                 f"{type(self).__name__} ran out of script{who}: the agent asked for turn "
-                f"{position + 1} but the script has {len(script)} turn(s).\n"
+                f"{position + 1} but the script has {_count(len(script), 'turn')}.\n"
                 f"{_sent(messages)}\n"
                 "Add a turn for this request (e.g. say('Done.')), or find out why the agent "
                 "called the model again."
             )
         self._used[key] = position + 1
-        return script[position]
+        return script[position], position + 1
 
 
 class FunctionChatModel(_FakeChatModel):
@@ -328,8 +336,8 @@ class FunctionChatModel(_FakeChatModel):
     def _llm_type(self) -> str:
         return "hitl-sim-function"
 
-    def _next_turn(self, messages: list[BaseMessage], info: TurnInfo) -> Turn:
-        return self._fn(list(messages), info)
+    def _next_turn(self, messages: list[BaseMessage], info: TurnInfo) -> tuple[Turn, int]:
+        return self._fn(list(messages), info), info.turn
 
 
 # --- turns ---------------------------------------------------------------------------------
@@ -394,16 +402,15 @@ def _spec_of(tool: Any) -> _Tool:
     return _Tool(function["name"], function.get("parameters") or {})
 
 
-def _check(made: Call, info: TurnInfo, bound: _Bound, model: str) -> None:
+def _check(made: Call, label: str, bound: _Bound) -> None:
     if bound.tools is None:
         return
     spec = next((spec for spec in bound.specs if spec.name == made.name), None)
     if spec is None:
         _mismatch(
             made,
-            info,
+            label,
             bound,
-            model,
             f"unknown tool {made.name!r}",
             "Call one of the bound tools in the script, or give the tool to the agent.",
         )
@@ -412,9 +419,8 @@ def _check(made: Call, info: TurnInfo, bound: _Bound, model: str) -> None:
         if name not in made.args:
             _mismatch(
                 made,
-                info,
+                label,
                 bound,
-                model,
                 f"tool {made.name!r} is missing required argument {name!r}",
                 f"Add {name}=... to the scripted call.",
             )
@@ -424,9 +430,8 @@ def _check(made: Call, info: TurnInfo, bound: _Bound, model: str) -> None:
             wanted = " | ".join(expected)
             _mismatch(
                 made,
-                info,
+                label,
                 bound,
-                model,
                 f"argument {name!r} of tool {made.name!r} must be {wanted}, "
                 f"got {type(value).__name__} {value!r}",
                 f"Pass a {wanted} for {name!r} in the scripted call.",
@@ -452,16 +457,10 @@ def _is_json_type(value: Any, kind: str) -> bool:
     return isinstance(value, _JSON_TYPES.get(kind, (object,)))
 
 
-def _mismatch(
-    made: Call, info: TurnInfo, bound: _Bound, model: str, problem: str, fix: str
-) -> NoReturn:
-    who = f" (agent {info.agent!r})" if info.agent is not None else ""
+def _mismatch(made: Call, label: str, bound: _Bound, problem: str, fix: str) -> NoReturn:
     tools = ", ".join(bound.names) or "(none)"
     raise ScenarioError(
-        f"{model} turn {info.turn}{who}: {problem}.\n"
-        f"Scripted call: {made!r}\n"
-        f"Tools bound for this turn: {tools}\n"
-        f"{fix}"
+        f"{label}: {problem}.\nScripted call: {made!r}\nTools bound for this turn: {tools}\n{fix}"
     )
 
 
@@ -479,9 +478,14 @@ def _agent_label(agent: str) -> str:
     return f"agent {agent!r}"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _sent(messages: Sequence[BaseMessage], last: int = 3) -> str:
     shown = list(messages)[-last:]
-    head = f"The model was sent {len(messages)} message(s); the last {len(shown)}:"
+    head = f"The model was sent {_count(len(messages), 'message')}"
+    head += ":" if len(shown) == len(messages) else f"; the last {len(shown)}:"
     return "\n".join([head, *(f"- {_describe(message)}" for message in shown)])
 
 
@@ -491,7 +495,9 @@ def _describe(message: BaseMessage) -> str:
     if isinstance(message, ToolMessage):
         return f"tool {message.name or '?'} ({message.tool_call_id}): {text!r}"
     if isinstance(message, AIMessage) and message.tool_calls:
-        calls = ", ".join(repr(Call(tc["name"], tc["args"], tc["id"])) for tc in message.tool_calls)
+        calls = ", ".join(
+            f"{Call(tc['name'], tc['args'])!r} [{tc['id']}]" for tc in message.tool_calls
+        )
         return f"ai: {text!r} + {calls}" if text else f"ai: {calls}"
     return f"{message.type}: {text!r}"
 
