@@ -1,0 +1,72 @@
+"""Real `create_agent` agents for the checks' tests: a correct one and deliberately broken ones.
+
+The broken ones are what teams write when they fork `HumanInTheLoopMiddleware`: each is a real
+`AgentMiddleware` subclass with one realistic bug. `run.check()` must catch every one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain.agents import create_agent
+from langchain.agents.middleware import AgentMiddleware, HumanInTheLoopMiddleware
+from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
+
+from hitl_sim.models import ScriptedChatModel
+from tests.agents.broken import (
+    ExecutesRejectedCalls,
+    ForkedApproval,
+    IgnoresEdits,
+    ReversedDecisions,
+    ReviewsOnlyFirstCall,
+)
+
+ALL_DECISIONS = {"allowed_decisions": ["approve", "edit", "reject", "respond"]}
+GATES: dict[str, Any] = {"send_email": ALL_DECISIONS, "delete_file": ALL_DECISIONS}
+
+MIDDLEWARE: dict[str, Callable[..., AgentMiddleware[Any, Any, Any]]] = {
+    "correct": HumanInTheLoopMiddleware,
+    "forked_correctly": ForkedApproval,
+    "executes_rejected": ExecutesRejectedCalls,
+    "reversed_decisions": ReversedDecisions,
+    "ignores_edits": IgnoresEdits,
+    "reviews_only_first": ReviewsOnlyFirstCall,
+}
+
+
+@tool
+def send_email(to: str, body: str) -> str:
+    """Send an email to `to`."""
+    return f"sent to {to}"
+
+
+@tool
+def delete_file(path: str) -> str:
+    """Delete the file at `path`."""
+    return f"deleted {path}"
+
+
+@tool
+def read_file(path: str) -> str:
+    """Read the file at `path`."""
+    return f"contents of {path}"
+
+
+def build_agent(
+    turns: Sequence[Any],
+    middleware: str = "correct",
+    *,
+    interrupt_on: dict[str, Any] | None = None,
+    **options: Any,
+) -> Any:
+    """A `create_agent` agent over the three tools, gated by the named middleware."""
+    gate = MIDDLEWARE[middleware](interrupt_on=GATES if interrupt_on is None else interrupt_on)
+    return create_agent(
+        ScriptedChatModel(list(turns)),
+        tools=[send_email, delete_file, read_file],
+        middleware=[gate],
+        checkpointer=InMemorySaver(),
+        **options,
+    )
