@@ -18,6 +18,7 @@ from hitl_sim.errors import (
     ScenarioError,
     ScriptExhausted,
     ThreadError,
+    TooManyResumes,
     UnexpectedInterrupt,
     UnusedScript,
 )
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.audit import AuditMismatch as AuditMismatch
     from hitl_sim.audit import capture_log as capture_log
     from hitl_sim.audit import cross_check as cross_check
+    from hitl_sim.capture import Spy as Spy
     from hitl_sim.checkpointers import CheckpointStore as CheckpointStore
     from hitl_sim.checkpointers import checkpoint_store as checkpoint_store
     from hitl_sim.checkpointers import open_async_checkpointer as open_async_checkpointer
@@ -41,6 +43,10 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.decisions import respond as respond
     from hitl_sim.decisions import unchecked as unchecked
     from hitl_sim.decisions import update as update
+    from hitl_sim.driver import asimulate as asimulate
+    from hitl_sim.driver import recover as recover
+    from hitl_sim.driver import simulate as simulate
+    from hitl_sim.gates import gates_of as gates_of
     from hitl_sim.interrupts import ActionRequest as ActionRequest
     from hitl_sim.interrupts import PendingInterrupt as PendingInterrupt
     from hitl_sim.model_override import block_real_models as block_real_models
@@ -104,6 +110,11 @@ _LAZY: dict[str, str] = {
     "Reviewer": "hitl_sim.reviewer",
     "when": "hitl_sim.reviewer",
     "Violation": "hitl_sim.checks",
+    "Spy": "hitl_sim.capture",
+    "asimulate": "hitl_sim.driver",
+    "recover": "hitl_sim.driver",
+    "simulate": "hitl_sim.driver",
+    "gates_of": "hitl_sim.gates",
 }
 
 
@@ -125,6 +136,7 @@ __all__ = [
     "ScenarioError",
     "ScriptExhausted",
     "ThreadError",
+    "TooManyResumes",
     "UnexpectedInterrupt",
     "UnusedScript",
     *_LAZY,

@@ -1,0 +1,259 @@
+"""Seeing what really ran, without touching the agent under test.
+
+`Capture` is a LangChain callback handler the driver passes in the run config: it records every
+tool execution (`on_tool_start` / `on_tool_end` / `on_tool_error`) and every chat-model request
+(`on_chat_model_start` / `on_llm_end`). `Spy` wraps a plain Python function to record its calls as
+side effects of the run that is active when it is called.
+
+Tools run in worker threads, in parallel: records are kept in the order the callbacks *started*,
+and published into the `Run` by `Capture.flush()` after each invoke, so each record carries the
+resume it happened in.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+
+from hitl_sim.run import ModelRequest, SideEffect, Step, ToolExecution
+
+if TYPE_CHECKING:
+    from langchain_core.messages import AIMessage, BaseMessage
+    from langchain_core.outputs import LLMResult
+
+    from hitl_sim.run import Run
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def now() -> datetime:
+    """The (possibly frozen) current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Open:
+    """A callback run that started and has not been published yet."""
+
+    kind: str
+    at: datetime
+    resume: int
+    name: str = ""
+    args: Mapping[str, Any] = field(default_factory=dict)
+    call_id: str | None = None
+    agent: str | None = None
+    messages: tuple[BaseMessage, ...] = ()
+    tools: tuple[str, ...] = ()
+    result: Any = None
+    error: str | None = None
+    response: AIMessage | None = None
+
+
+class Recorder:
+    """The run being recorded: which resume is in flight, and the records not yet published.
+
+    Callbacks and spies fire from worker threads; records are buffered in the order they started
+    and published into the `Run` by `flush()` after each invoke.
+    """
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.resume = 0
+        self._lock = threading.Lock()
+        self._open: dict[object, _Open] = {}
+        self._order: list[object] = []
+        self._turns = 0
+
+    def start(self, key: object, record: _Open) -> None:
+        with self._lock:
+            self._open[key] = record
+            self._order.append(key)
+
+    def get(self, key: object) -> _Open | None:
+        with self._lock:
+            return self._open.get(key)
+
+    def side_effect(self, name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        record = _Open("side_effect", now(), self.resume, name, dict(kwargs))
+        record.result = args
+        self.start(object(), record)
+
+    def flush(self) -> None:
+        """Publish everything recorded since the last flush into the run, in start order."""
+        with self._lock:
+            order, self._order = self._order, []
+            records = [self._open.pop(key) for key in order]
+        for record in records:
+            self._publish(record)
+
+    def _publish(self, record: _Open) -> None:
+        run = self.run
+        if record.kind == "model_turn":
+            self._turns += 1
+            request = ModelRequest(
+                self._turns,
+                record.messages,
+                record.tools,
+                record.resume,
+                record.agent,
+                record.response,
+            )
+            run.model_requests.append(request)
+            run.steps.append(Step("model_turn", record.resume, request, record.at))
+        elif record.kind == "side_effect":
+            effect = SideEffect(record.name, record.result, record.args, record.resume)
+            run.side_effects.append(effect)
+            run.steps.append(Step("tool", record.resume, effect, record.at))
+        else:
+            execution = ToolExecution(
+                record.name,
+                record.args,
+                record.call_id,
+                record.result,
+                record.error,
+                record.resume,
+                record.agent,
+            )
+            run.executed.append(execution)
+            run.steps.append(Step("tool", record.resume, execution, record.at))
+
+
+_ACTIVE: ContextVar[Recorder | None] = ContextVar("hitl_sim_active_run", default=None)
+
+
+def _tool_names(params: Mapping[str, Any] | None) -> tuple[str, ...]:
+    names: list[str] = []
+    for bound in (params or {}).get("tools") or ():
+        if isinstance(bound, str):
+            names.append(bound)
+        elif isinstance(bound, Mapping):
+            function = bound.get("function")
+            name = function.get("name") if isinstance(function, Mapping) else bound.get("name")
+            names.append(str(name))
+        else:
+            names.append(str(getattr(bound, "name", bound)))
+    return tuple(names)
+
+
+def _agent(metadata: Mapping[str, Any] | None) -> str | None:
+    name = (metadata or {}).get("lc_agent_name")
+    return name if isinstance(name, str) else None
+
+
+def _result(output: Any) -> Any:
+    """A tool's result: the ToolMessage content when the tool ran as a tool call."""
+    content = getattr(output, "content", None)
+    return output if content is None else content
+
+
+class Capture(BaseCallbackHandler):
+    """LangChain callbacks that record tool executions and model requests into a `Run`."""
+
+    raise_error = True
+    run_inline = True
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def on_tool_start(
+        self,
+        serialized: dict[str, Any],
+        input_str: str,
+        *,
+        run_id: UUID,
+        metadata: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        name = (serialized or {}).get("name") or kwargs.get("name") or "?"
+        args = dict(inputs) if isinstance(inputs, Mapping) else {"input": input_str}
+        record = _Open("tool", now(), self.recorder.resume, str(name), args)
+        record.call_id = kwargs.get("tool_call_id")
+        record.agent = _agent(metadata)
+        self.recorder.start(run_id, record)
+
+    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        record = self.recorder.get(run_id)
+        if record is not None:
+            record.result = _result(output)
+            if record.call_id is None:
+                record.call_id = getattr(output, "tool_call_id", None)
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        record = self.recorder.get(run_id)
+        if record is not None:
+            record.error = f"{type(error).__name__}: {error}"
+
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any],
+        messages: list[list[BaseMessage]],
+        *,
+        run_id: UUID,
+        metadata: dict[str, Any] | None = None,
+        invocation_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        record = _Open("model_turn", now(), self.recorder.resume)
+        record.messages = tuple(messages[0]) if messages else ()
+        record.tools = _tool_names(invocation_params)
+        record.agent = _agent(metadata)
+        self.recorder.start(run_id, record)
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        record = self.recorder.get(run_id)
+        if record is not None and response.generations and response.generations[0]:
+            message = getattr(response.generations[0][0], "message", None)
+            record.response = cast("AIMessage | None", message)
+
+
+@contextmanager
+def recording(recorder: Recorder, watch: tuple[Spy[Any, Any], ...] = ()) -> Iterator[None]:
+    """Make `recorder` the run that spies report to, in this context and for `watch`."""
+    token = _ACTIVE.set(recorder)
+    for spy in watch:
+        spy.attached = recorder
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+        for spy in watch:
+            spy.attached = None
+
+
+class Spy(Generic[P, R]):
+    """Record every call of a plain Python function as a side effect of the active run.
+
+    Wrap the function the agent's tools call (`send = Spy(send)`, or `@Spy` on it); each call lands
+    in `run.side_effects` with the resume it happened in, and in `spy.calls` as well. Passing the
+    spy in `simulate(..., watch=[spy])` also catches calls from threads that do not carry the
+    run's context.
+    """
+
+    def __init__(self, fn: Callable[P, R], *, name: str | None = None) -> None:
+        self.fn = fn
+        self.name: str = name or str(getattr(fn, "__name__", None) or repr(fn))
+        self.calls: list[SideEffect] = []
+        self.attached: Recorder | None = None
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        recorder = _ACTIVE.get() or self.attached
+        resume = recorder.resume if recorder is not None else 0
+        self.calls.append(SideEffect(self.name, tuple(args), dict(kwargs), resume))
+        if recorder is not None:
+            recorder.side_effect(self.name, tuple(args), kwargs)
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Spy({self.name!r}, calls={len(self.calls)})"

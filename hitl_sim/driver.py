@@ -1,0 +1,884 @@
+"""Run a compiled graph to completion while a scripted human answers every interrupt.
+
+`simulate(graph, input, reviewer)` invokes the graph on a fresh thread, then, as long as something
+is pending on that thread, asks the responder for decisions, validates them locally, and resumes
+the SAME thread with `Command(resume=...)` (or `invoke(None)` past a static breakpoint). Everything
+that happens lands in a `Run`: model turns and tool executions (through LangChain callbacks),
+interrupts, decisions, resumes, errors and the final state. `asimulate` does the same with
+`ainvoke` / `astream` / `aget_state`.
+
+The loop itself (`_Session._loop`) is a generator that yields the graph operations it needs
+(`_Invoke`, `_GetState`, `_UpdateState`); `_drive` performs them with the sync API and `_adrive`
+with the async one, so both modes share every decision the driver makes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Collection,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from hitl_sim.capture import Capture, Recorder, Spy, now, recording
+from hitl_sim.errors import HitlSimError, InvalidArgument, ScenarioError, ThreadError
+from hitl_sim.errors import TooManyResumes as TooManyResumes
+from hitl_sim.interrupts import ActionRequest, PendingInterrupt, pending_in
+from hitl_sim.run import DecisionRecord, ResumeRecord, Run, RunError, Step, StreamEvent
+
+if TYPE_CHECKING:
+    from langgraph.types import StateSnapshot
+
+    from hitl_sim.decisions import Decision
+
+DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+STREAM_MODES = ["updates", "custom"]
+Mode = Literal["invoke", "stream"]
+Gated = Mapping[str, Sequence[str] | bool] | Collection[str]
+"""`gated=`: tool names (every decision allowed) or tool -> allowed decision types."""
+
+
+class Responder(Protocol):
+    """What answers interrupts (see `hitl_sim.reviewer`)."""
+
+    def decide(self, interrupt: PendingInterrupt, run: Run) -> Sequence[Decision] | None: ...
+
+    def unused(self) -> list[Decision]: ...
+
+
+# ------------------------------------------------------------ graph operations the loop asks for
+
+
+@dataclass(frozen=True)
+class _Invoke:
+    payload: Any
+
+
+@dataclass(frozen=True)
+class _GetState:
+    pass
+
+
+@dataclass(frozen=True)
+class _UpdateState:
+    values: Any
+
+
+_Op = _Invoke | _GetState | _UpdateState
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def _label(interrupt: PendingInterrupt) -> str:
+    return interrupt.label
+
+
+def _is_saver(checkpointer: Any) -> bool:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    return isinstance(checkpointer, BaseCheckpointSaver)
+
+
+def _require_checkpointer(graph: Any) -> None:
+    if not _is_saver(getattr(graph, "checkpointer", None)):
+        raise ThreadError(
+            f"The graph {_graph_name(graph)} has no checkpointer, so its interrupts can never be "
+            "resumed (LangGraph returns the interrupt and then refuses "
+            "`Command(resume=...)`). Expected a graph compiled with a checkpointer. Fix: "
+            "compile it with one, e.g. `create_agent(..., checkpointer=InMemorySaver())` or "
+            "`builder.compile(checkpointer=InMemorySaver())`."
+        )
+
+
+def _graph_name(graph: Any) -> str:
+    return repr(getattr(graph, "name", None) or type(graph).__name__)
+
+
+def _as_input(value: Any) -> Any:
+    if value is None or isinstance(value, Mapping):
+        return value
+    if isinstance(value, str):
+        from langchain_core.messages import HumanMessage
+
+        return {"messages": [HumanMessage(value)]}
+    from langgraph.types import Command
+
+    if isinstance(value, Command):
+        return value
+    raise InvalidArgument(
+        f"simulate() got input={value!r} ({type(value).__name__}). Expected a str (sent as the "
+        "user's message), a dict of graph input, or None to answer what is already pending on "
+        "the thread."
+    )
+
+
+def _thread_config(
+    config: Mapping[str, Any] | None, thread_id: str | None
+) -> tuple[dict[str, Any], str]:
+    config = dict(config or {})
+    configurable = dict(config.get("configurable") or {})
+    given = configurable.get("thread_id", config.pop("thread_id", None))
+    if thread_id is not None and given is not None and str(given) != str(thread_id):
+        raise InvalidArgument(
+            f"simulate() got thread_id={thread_id!r} and a config naming thread "
+            f"{given!r}. Pass the thread once, either as thread_id= or in "
+            "config['configurable']['thread_id']."
+        )
+    chosen = str(thread_id if thread_id is not None else given or f"hitl-sim-{uuid.uuid4().hex}")
+    configurable["thread_id"] = chosen
+    config["configurable"] = configurable
+    return config, chosen
+
+
+def _with_callback(config: dict[str, Any], handler: Capture) -> dict[str, Any]:
+    callbacks = config.get("callbacks")
+    if callbacks is None:
+        callbacks = [handler]
+    elif isinstance(callbacks, list):
+        callbacks = [*callbacks, handler]
+    else:
+        callbacks = callbacks.copy()
+        callbacks.add_handler(handler, inherit=True)
+    return {**config, "callbacks": callbacks}
+
+
+def _clock_start(clock: datetime | str | bool | None) -> datetime | None:
+    if clock is None or clock is False:
+        return None
+    if clock is True:
+        return DEFAULT_START
+    if isinstance(clock, str):
+        clock = datetime.fromisoformat(clock)
+    if not isinstance(clock, datetime):
+        raise InvalidArgument(
+            f"clock={clock!r} is not a start time. Expected a datetime or ISO string "
+            "(e.g. '2030-01-01T09:00:00+00:00'), or clock=False to leave time unfrozen."
+        )
+    return clock if clock.tzinfo is not None else clock.replace(tzinfo=UTC)
+
+
+def _under_review(interrupt: PendingInterrupt) -> str:
+    """What an interrupt asks, for messages: the calls under review, or the raw payload."""
+    if interrupt.actions:
+        return "Calls under review: " + ", ".join(a.describe() for a in interrupt.actions)
+    if interrupt.kind == "breakpoint":
+        return f"Static breakpoint before node {interrupt.node!r}"
+    return f"Interrupt payload: {_describe_payload(interrupt.value)}"
+
+
+def _describe_payload(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+# ---------------------------------------------------------------- the session
+
+
+class _Session:
+    """One simulation: the run record, the responder, the clock, and the resume loop."""
+
+    def __init__(
+        self,
+        graph: Any,
+        input: Any,
+        reviewer: Any,
+        *,
+        config: Mapping[str, Any] | None,
+        thread_id: str | None,
+        mode: Mode,
+        gated: Gated | None,
+        max_resumes: int,
+        clock: datetime | str | bool | None,
+        watch: Sequence[Spy[Any, Any]],
+        expect_pending: bool,
+        rebuild: Callable[[], Any] | None,
+        run: Run | None = None,
+    ) -> None:
+        if mode not in ("invoke", "stream"):
+            raise InvalidArgument(f"mode={mode!r} is not a mode. Expected 'invoke' or 'stream'.")
+        if max_resumes < 0:
+            raise InvalidArgument(f"max_resumes={max_resumes!r} must be 0 or more.")
+        _require_checkpointer(graph)
+        self.graph = graph
+        self.input = _as_input(input)
+        self.responder = _responder(reviewer, expect_pending)
+        self.mode = mode
+        self.max_resumes = max_resumes
+        self.start = _clock_start(clock)
+        self.watch = tuple(watch)
+        self.rebuild = rebuild
+        base, chosen = _thread_config(config if run is None else run.config, thread_id)
+        self.run = run or Run(thread_id=chosen, config=base, expect_pending=expect_pending)
+        self.recorder = Recorder(self.run)
+        self.recorder.resume = max((step.resume for step in self.run.steps), default=0)
+        self.config = _with_callback(base, Capture(self.recorder))
+        self.run.gated = _gated(graph, gated, self.run.gated)
+        self.declined: set[str] = set()
+        self.frozen: Any = None
+
+    # ---- clock
+
+    def clock_from(self, head: StateSnapshot) -> datetime | None:
+        """The time to freeze at; never earlier than checkpoints already on the thread."""
+        if self.start is None:
+            return None
+        latest = max((step.at for step in self.run.steps), default=None)
+        created = head.created_at
+        if created is not None:
+            on_thread = datetime.fromisoformat(created)
+            if on_thread > self.start and self.start != DEFAULT_START:
+                raise ThreadError(
+                    f"Thread {self.run.thread_id!r} already has checkpoints at "
+                    f"{on_thread.isoformat()}, later than clock={self.start.isoformat()}. "
+                    "Freezing time earlier than checkpoints already on a thread corrupts its "
+                    "checkpoint order (LangGraph would then read an old checkpoint as the "
+                    "thread's head). Fix: pass a clock at or after that time, or clock=False."
+                )
+            latest = max(latest or on_thread, on_thread)
+        return max(self.start, latest) if latest is not None else self.start
+
+    @contextlib.contextmanager
+    def frozen_at(self, start: datetime | None, real_asyncio: bool = False) -> Iterator[None]:
+        if start is None:
+            yield
+            return
+        from freezegun import freeze_time
+
+        with freeze_time(start, real_asyncio=real_asyncio) as frozen:
+            self.frozen = frozen
+            try:
+                yield
+            finally:
+                self.frozen = None
+
+    def advance(self, after: timedelta) -> None:
+        if self.frozen is not None and after:
+            self.frozen.tick(after)
+
+    # ---- the loop
+
+    def step(self, kind: Any, record: Any) -> None:
+        self.run.steps.append(Step(kind, self.recorder.resume, record, now()))
+
+    def loop(self, head: StateSnapshot) -> Generator[_Op, Any, None]:
+        """Invoke with the input (if any), then answer until nothing is pending."""
+        if self.input is not None:
+            self.refuse_new_input_while_pending(head)
+            error = yield _Invoke(self.input)
+            self.recorder.flush()
+            if error is not None:
+                yield from self.fail(error)
+                return
+        elif not head.next:
+            raise _nothing_pending(self.run.thread_id, head)
+        yield from self.answer_pending()
+
+    def answer_pending(self) -> Generator[_Op, Any, None]:
+        run = self.run
+        while True:
+            snapshot: StateSnapshot = yield _GetState()
+            pending = run.pending = self.register(pending_in(snapshot), snapshot)
+            answers = self.ask(pending)
+            if not answers:
+                break
+            if self.recorder.resume >= self.max_resumes:
+                raise _too_many_resumes(run, self.max_resumes)
+            record = self.plan(pending, answers)
+            yield from self.restart(record)
+            error = yield from self.send(record)
+            if error is not None:
+                yield from self.fail(error)
+                return
+        yield from self.finish()
+
+    def restart(self, record: ResumeRecord) -> Generator[_Op, Any, None]:
+        """With `rebuild=`, swap in a fresh graph and check it still sees what we answer."""
+        if self.rebuild is None:
+            return
+        self.graph = self.rebuild()
+        _require_checkpointer(self.graph)
+        snapshot: StateSnapshot = yield _GetState()
+        still = {p.id for p in pending_in(snapshot)}
+        lost = [p for p in self.run.interrupts if p.seq in record.answers and p.id not in still]
+        if lost:
+            raise ThreadError(
+                f"Before resume {record.resume}, the rebuilt graph does not see "
+                f"{', '.join(p.label for p in lost)} pending on thread {self.run.thread_id!r} "
+                f"(it shows next={tuple(snapshot.next)!r}). Resuming would silently start the "
+                "graph afresh or do nothing. Expected rebuild() to return a graph on the same "
+                "checkpointer (the same InMemorySaver object, or the same database)."
+            )
+
+    def recover(self, reviewer_answers: Any = None) -> Generator[_Op, Any, None]:
+        """Continue a failed run: clear a poisoned answer and send a corrected one."""
+        run, error = self.run, self.run.error
+        if error is None or not error.resumable:
+            raise _cannot_recover(run)
+        run.error = None
+        if error.poisoned:
+            poisoned = [p for p in run.pending if p.node == error.node] or run.pending
+            if len(poisoned) != 1:
+                raise _cannot_recover(run)
+            answers = self.ask(poisoned)
+            if not answers:
+                run.error = error
+                return
+            interrupt, decisions = answers[0]
+            value = self.answer(interrupt, decisions)
+            record = ResumeRecord(
+                self.recorder.resume + 1, (interrupt.seq,), value, None, how="recover"
+            )
+            yield from self.restart(record)
+            failure = yield from self.send(record)
+            if failure is not None:
+                yield from self.fail(failure)
+                return
+        yield from self.answer_pending()
+
+    def refuse_new_input_while_pending(self, head: StateSnapshot) -> None:
+        waiting = [p for p in pending_in(head) if p.kind != "breakpoint"]
+        if waiting:
+            raise ThreadError(
+                f"Thread {self.run.thread_id!r} has {len(waiting)} interrupt(s) pending, and "
+                "simulate() was given new input for it: LangGraph would silently abandon the "
+                "pending review (the gated call never runs and the model sees a dangling tool "
+                "call). Expected a thread with nothing pending. Fix: answer what is pending with "
+                "simulate(graph, None, reviewer, thread_id=...) or hitl_sim.driver.resume(...), "
+                "or use a fresh thread."
+            )
+
+    def register(
+        self, found: list[PendingInterrupt], snapshot: StateSnapshot
+    ) -> list[PendingInterrupt]:
+        """Number new interrupts, fill in call ids and agents, and record them."""
+        known = {p.id: p for p in self.run.interrupts if p.id is not None}
+        pending: list[PendingInterrupt] = []
+        for interrupt in found:
+            if interrupt.id is not None and interrupt.id in known:
+                pending.append(known[interrupt.id])
+                continue
+            interrupt = _attribute(interrupt, self.run, snapshot)
+            interrupt = dataclasses.replace(interrupt, seq=len(self.run.interrupts) + 1)
+            self.run.interrupts.append(interrupt)
+            self.step("interrupt", interrupt)
+            pending.append(interrupt)
+        return pending
+
+    def ask(self, pending: list[PendingInterrupt]) -> list[tuple[PendingInterrupt, list[Decision]]]:
+        answers: list[tuple[PendingInterrupt, list[Decision]]] = []
+        for interrupt in pending:
+            if interrupt.id is not None and interrupt.id in self.declined:
+                continue
+            decided = self.responder.decide(interrupt, self.run)
+            if decided is None:
+                if interrupt.id is not None:
+                    self.declined.add(interrupt.id)
+                continue
+            decisions = _decision_list(decided, interrupt)
+            _validate(interrupt, decisions, self.graph)
+            answers.append((interrupt, decisions))
+        return answers
+
+    def plan(
+        self,
+        pending: list[PendingInterrupt],
+        answers: list[tuple[PendingInterrupt, list[Decision]]],
+    ) -> ResumeRecord:
+        """How to send `answers`: one `Command` for all of them, keyed by interrupt id unless a
+        single batched interrupt is pending (then `{"decisions": [...]}` as users write it)."""
+        values = {interrupt.id or "": self.answer(interrupt, ds) for interrupt, ds in answers}
+        answered = tuple(interrupt.seq for interrupt, _ in answers)
+        resume = self.recorder.resume + 1
+        first, decisions = answers[0]
+        if first.kind == "breakpoint":
+            update = decisions[0].value or None if decisions[0].type == "update" else None
+            return ResumeRecord(resume, answered, None, update, how="continue")
+        if len(pending) == 1 and first.kind == "batched":
+            return ResumeRecord(resume, answered, values[first.id or ""])
+        return ResumeRecord(resume, answered, values)
+
+    def send(self, record: ResumeRecord) -> Generator[_Op, Any, BaseException | None]:
+        """Perform one resume; the graph's exception, if it raised."""
+        from langgraph.types import Command
+
+        self.recorder.resume = record.resume
+        self.step("resume", record)
+        error: BaseException | None = None
+        if record.how == "recover":
+            error = yield _UpdateState(None)
+        elif record.update is not None:
+            error = yield _UpdateState(record.update)
+        if error is None:
+            payload: Any = None if record.how == "continue" else Command(resume=record.value)
+            error = yield _Invoke(payload)
+        self.recorder.flush()
+        return error
+
+    def answer(self, interrupt: PendingInterrupt, decisions: list[Decision]) -> Any:
+        """Record each decision at its reviewer's pace and build the interrupt's answer."""
+        payloads: list[Any] = []
+        for index, decision in enumerate(decisions):
+            action = interrupt.actions[index] if index < len(interrupt.actions) else None
+            payload = decision.payload_for(action)
+            payloads.append(payload)
+            self.advance(decision.after)
+            record = DecisionRecord(
+                interrupt, action, decision, payload, self.recorder.resume + 1, now()
+            )
+            self.run.decisions.append(record)
+            self.run.steps.append(Step("decision", record.resume, record, record.at))
+        if interrupt.kind == "batched":
+            return {"decisions": payloads}
+        return payloads[0] if payloads else None
+
+    def fail(self, error: BaseException) -> Generator[_Op, Any, None]:
+        snapshot: StateSnapshot | None = yield _GetState()
+        self.run.error = _run_error(error, self.recorder.resume, snapshot)
+        self.step("error", self.run.error)
+        if snapshot is not None:
+            self.run.pending = self.register(pending_in(snapshot), snapshot)
+        yield from self.finish(snapshot)
+        if isinstance(error, HitlSimError):
+            raise error
+
+    def finish(self, snapshot: StateSnapshot | None = None) -> Generator[_Op, Any, None]:
+        if snapshot is None:
+            snapshot = yield _GetState()
+        self.run.final_state = dict(snapshot.values) if snapshot is not None else {}
+        self.run.unused_decisions = list(self.responder.unused())
+        self.step("finish", self.run.status)
+
+
+# ---------------------------------------------------------------- pieces of the loop
+
+
+def _responder(reviewer: Any, expect_pending: bool) -> Responder:
+    if reviewer is None and expect_pending:
+        return _Unavailable()
+    from hitl_sim.reviewer import as_responder
+
+    responder: Responder = as_responder(reviewer)
+    return responder
+
+
+class _Unavailable:
+    """No reviewer at all, and the test said interrupts may stay pending."""
+
+    def decide(self, interrupt: PendingInterrupt, run: Run) -> Sequence[Decision] | None:
+        return None
+
+    def unused(self) -> list[Decision]:
+        return []
+
+
+def _gated(
+    graph: Any, declared: Gated | None, previous: Mapping[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """The agent's own gates plus what the test declared (a tool name alone: every decision)."""
+    from hitl_sim.decisions import MIDDLEWARE_DECISIONS
+    from hitl_sim.gates import gates_of
+
+    merged = {**previous, **gates_of(graph)}
+    if isinstance(declared, str):
+        declared = [declared]
+    if declared is not None and not isinstance(declared, Mapping):
+        declared = dict.fromkeys(declared, True)
+    for tool, allowed in (declared or {}).items():
+        given: Sequence[str] = MIDDLEWARE_DECISIONS if allowed is True else allowed or ()
+        merged[tool] = tuple(dict.fromkeys((*merged.get(tool, ()), *given)))
+    return merged
+
+
+def _decision_list(decided: Any, interrupt: PendingInterrupt) -> list[Decision]:
+    from hitl_sim.decisions import Decision
+
+    decisions = [decided] if isinstance(decided, Decision) else list(decided)
+    for decision in decisions:
+        if not isinstance(decision, Decision):
+            raise InvalidArgument(
+                f"The responder answered {interrupt.label} with {decision!r}, which is not a "
+                "Decision. Expected Decision objects built with approve(), edit(), reject(), "
+                "respond(), answer(), update() or unchecked()."
+            )
+    return decisions
+
+
+def _validate(interrupt: PendingInterrupt, decisions: list[Decision], graph: Any) -> None:
+    if any(decision.type == "unchecked" for decision in decisions):
+        return
+    from hitl_sim.gates import all_tools
+    from hitl_sim.validation import problems
+
+    found = problems(interrupt, decisions, tools=all_tools(graph) or None)
+    if found:
+        listed = "\n".join(f"- {problem}" for problem in found)
+        raise ScenarioError(
+            f"The reviewer's answer to {interrupt.label} would be rejected by the graph, so it "
+            f"was not sent.\n{_under_review(interrupt)}\n"
+            f"Decisions: {[d.describe() for d in decisions]}\nProblems:\n{listed}\n"
+            "Fix the decisions; to send a malformed answer on purpose (to test what the agent "
+            "does with it), wrap it in unchecked(...)."
+        )
+
+
+def _attribute(interrupt: PendingInterrupt, run: Run, snapshot: StateSnapshot) -> PendingInterrupt:
+    """Match the interrupt's tool calls to the model turn that made them: call ids and agent."""
+    if not interrupt.actions:
+        return interrupt
+    for request in reversed(run.model_requests):
+        calls = list(getattr(request.response, "tool_calls", None) or ())
+        matched = _match_calls(interrupt.actions, calls)
+        if matched is not None:
+            return dataclasses.replace(interrupt, actions=matched, agent=request.agent)
+    messages = snapshot.values.get("messages", []) if isinstance(snapshot.values, dict) else []
+    for message in reversed(messages):
+        matched = _match_calls(interrupt.actions, list(getattr(message, "tool_calls", None) or ()))
+        if matched is not None:
+            return dataclasses.replace(interrupt, actions=matched)
+    return interrupt
+
+
+def _match_calls(
+    actions: tuple[ActionRequest, ...], calls: list[Mapping[str, Any]]
+) -> tuple[ActionRequest, ...] | None:
+    remaining = list(calls)
+    matched: list[ActionRequest] = []
+    for action in actions:
+        for call in remaining:
+            same_id = action.tool_call_id is not None and call.get("id") == action.tool_call_id
+            same_call = action.tool_call_id is None and (
+                call.get("name") == action.name and dict(call.get("args") or {}) == action.args
+            )
+            if same_id or same_call:
+                remaining.remove(call)
+                matched.append(dataclasses.replace(action, tool_call_id=call.get("id")))
+                break
+        else:
+            return None
+    return tuple(matched)
+
+
+def _run_error(error: BaseException, resume: int, snapshot: StateSnapshot | None) -> RunError:
+    from langgraph.errors import is_invalid_resume
+
+    node: str | None = None
+    poisoned = False
+    resumable = False
+    if snapshot is not None:
+        resumable = bool(snapshot.next)
+        failed = [task for task in snapshot.tasks if task.error is not None]
+        if failed:
+            node = failed[0].name
+            poisoned = any(task.interrupts for task in failed) and not is_invalid_resume(error)
+        elif snapshot.next:
+            node = snapshot.next[0]
+    return RunError(error, resume, node, resumable, poisoned)
+
+
+def _nothing_pending(thread_id: str, head: StateSnapshot) -> ThreadError:
+    if head.created_at is None:
+        return ThreadError(
+            f"Thread {thread_id!r} has no checkpoints, so there is nothing to resume: "
+            "LangGraph would silently start the graph afresh with empty input. Expected the "
+            "thread of a paused run. Fix: pass the thread_id the paused run used "
+            "(run.thread_id), or start a new run with input."
+        )
+    return ThreadError(
+        f"Thread {thread_id!r} has nothing pending (its run finished), so there is nothing to "
+        "resume: LangGraph would accept the resume and silently do nothing. Expected a thread "
+        "with a pending interrupt. Fix: resume the thread that is still paused, or start a new "
+        "turn with input."
+    )
+
+
+def _cannot_recover(run: Run) -> ThreadError:
+    error = run.error
+    state = "has no error" if error is None else f"failed with {error.type}: {error.message}"
+    return ThreadError(
+        f"recover() cannot continue the run on thread {run.thread_id!r}: it {state}, and only "
+        "a resumable error can be recovered (a poisoned batched answer, or an answer the graph "
+        "rejected while the interrupt stayed pending). Expected run.error.resumable to be True. "
+        "Fix: start a new run, or inspect run.error and the thread's state."
+    )
+
+
+def _too_many_resumes(run: Run, limit: int) -> TooManyResumes:
+    recent = run.interrupts[-5:]
+    listed = "\n".join(f"- {p.label}: {_under_review(p)}" for p in recent)
+    return TooManyResumes(
+        f"The graph was resumed {limit} times on thread {run.thread_id!r} and is still "
+        f"pausing (max_resumes={limit}): an approval loop that never ends.\n"
+        f"The last interrupts:\n{listed}\n"
+        "Fix the loop in the agent, or raise max_resumes= if this many reviews are intended."
+    )
+
+
+# ---------------------------------------------------------------- performing the operations
+
+
+def _note_timeline(error: BaseException, run: Run) -> None:
+    if run.steps:
+        from hitl_sim.timeline import render
+
+        error.add_note(render(run))
+
+
+_Loop = Callable[["StateSnapshot"], Generator[_Op, Any, None]]
+
+
+def _drive(session: _Session, loop_of: _Loop) -> Run:
+    graph_state = session.graph.get_state(session.config)
+    with (
+        session.frozen_at(session.clock_from(graph_state)),
+        recording(session.recorder, session.watch),
+    ):
+        loop = loop_of(graph_state)
+        reply: Any = None
+        try:
+            while True:
+                try:
+                    op = loop.send(reply)
+                except StopIteration:
+                    break
+                reply = _perform(session, op)
+        except HitlSimError as error:
+            session.recorder.flush()
+            _note_timeline(error, session.run)
+            raise
+    return session.run
+
+
+def _perform(session: _Session, op: _Op) -> Any:
+    graph, config = session.graph, session.config
+    if isinstance(op, _GetState):
+        return graph.get_state(config)
+    try:
+        if isinstance(op, _UpdateState):
+            graph.update_state(config, op.values)
+        elif session.mode == "stream":
+            for namespace, mode, data in graph.stream(
+                op.payload, config, stream_mode=STREAM_MODES, subgraphs=True
+            ):
+                session.run.stream_events.append(
+                    StreamEvent(namespace, mode, data, session.recorder.resume)
+                )
+        else:
+            graph.invoke(op.payload, config)
+    except Exception as error:  # a graph error: kept in the run, never lost
+        return error
+    return None
+
+
+async def _adrive(session: _Session, loop_of: _Loop) -> Run:
+    graph_state = await session.graph.aget_state(session.config)
+    with (
+        session.frozen_at(session.clock_from(graph_state), real_asyncio=True),
+        recording(session.recorder, session.watch),
+    ):
+        loop = loop_of(graph_state)
+        reply: Any = None
+        try:
+            while True:
+                try:
+                    op = loop.send(reply)
+                except StopIteration:
+                    break
+                reply = await _aperform(session, op)
+        except HitlSimError as error:
+            session.recorder.flush()
+            _note_timeline(error, session.run)
+            raise
+    return session.run
+
+
+async def _aperform(session: _Session, op: _Op) -> Any:
+    graph, config = session.graph, session.config
+    if isinstance(op, _GetState):
+        return await graph.aget_state(config)
+    try:
+        if isinstance(op, _UpdateState):
+            await graph.aupdate_state(config, op.values)
+        elif session.mode == "stream":
+            events: AsyncIterator[Any] = graph.astream(
+                op.payload, config, stream_mode=STREAM_MODES, subgraphs=True
+            )
+            async for namespace, mode, data in events:
+                session.run.stream_events.append(
+                    StreamEvent(namespace, mode, data, session.recorder.resume)
+                )
+        else:
+            await graph.ainvoke(op.payload, config)
+    except Exception as error:  # a graph error: kept in the run, never lost
+        return error
+    return None
+
+
+# ---------------------------------------------------------------- public API
+
+
+def simulate(
+    graph: Any,
+    input: Any,
+    reviewer: Any = None,
+    *,
+    config: Mapping[str, Any] | None = None,
+    thread_id: str | None = None,
+    mode: Mode = "invoke",
+    gated: Gated | None = None,
+    max_resumes: int = 25,
+    clock: datetime | str | bool | None = DEFAULT_START,
+    watch: Sequence[Spy[Any, Any]] = (),
+    expect_pending: bool = False,
+    rebuild: Callable[[], Any] | None = None,
+) -> Run:
+    """Run `graph` on `input`, answering every interrupt with `reviewer`, and return the `Run`.
+
+    `input` is a str (sent as the user's message), a dict of graph input, or None to answer what
+    is already pending on `thread_id`. Graph errors land in `run.error`; harness problems (a
+    thread that cannot be resumed, an answer that would be rejected) raise.
+    """
+    session = _Session(
+        graph,
+        input,
+        reviewer,
+        config=config,
+        thread_id=thread_id,
+        mode=mode,
+        gated=gated,
+        max_resumes=max_resumes,
+        clock=clock,
+        watch=watch,
+        expect_pending=expect_pending,
+        rebuild=rebuild,
+    )
+    return _drive(session, session.loop)
+
+
+async def asimulate(
+    graph: Any,
+    input: Any,
+    reviewer: Any = None,
+    *,
+    config: Mapping[str, Any] | None = None,
+    thread_id: str | None = None,
+    mode: Mode = "invoke",
+    gated: Gated | None = None,
+    max_resumes: int = 25,
+    clock: datetime | str | bool | None = DEFAULT_START,
+    watch: Sequence[Spy[Any, Any]] = (),
+    expect_pending: bool = False,
+    rebuild: Callable[[], Any] | None = None,
+) -> Run:
+    """`simulate` with `ainvoke` / `astream` / `aget_state` (for async agents and checkpointers)."""
+    session = _Session(
+        graph,
+        input,
+        reviewer,
+        config=config,
+        thread_id=thread_id,
+        mode=mode,
+        gated=gated,
+        max_resumes=max_resumes,
+        clock=clock,
+        watch=watch,
+        expect_pending=expect_pending,
+        rebuild=rebuild,
+    )
+    return await _adrive(session, session.loop)
+
+
+def resume(
+    graph: Any,
+    thread: str | Mapping[str, Any] | None,
+    reviewer: Any = None,
+    **options: Any,
+) -> Run:
+    """Answer what is pending on an existing thread (a paused run, another process's thread).
+
+    Checks first, and raises `ThreadError` where LangGraph would silently misbehave: no thread
+    id, a thread with no checkpoints (LangGraph would start afresh), a finished thread
+    (LangGraph would do nothing), or a graph without a checkpointer. `options` are
+    `simulate()`'s keyword options.
+    """
+    config = dict(thread) if isinstance(thread, Mapping) else {}
+    thread_id = None if isinstance(thread, Mapping) else thread
+    named = (
+        thread_id or (config.get("configurable") or {}).get("thread_id") or config.get("thread_id")
+    )
+    _require_checkpointer(graph)
+    if named is None or named == "":
+        raise ThreadError(
+            f"resume() got no thread id (thread={thread!r}), so it cannot tell which paused run "
+            "to answer: LangGraph would refuse a checkpointer call without "
+            "configurable.thread_id. Fix: pass the paused run's thread, e.g. "
+            "resume(graph, run.thread_id, reviewer)."
+        )
+    return simulate(graph, None, reviewer, config=config, thread_id=thread_id, **options)
+
+
+def recover(run: Run, graph: Any, reviewer: Any = None, **options: Any) -> Run:
+    """Continue `run` after a graph error that left its thread resumable, and return it.
+
+    A poisoned batched answer (a bad answer sent with `unchecked(...)`) is cleared with
+    `update_state(config, None)` and `reviewer`'s corrected answer is sent in its place; an answer
+    the graph rejected while the interrupt stayed pending (a per_call or `response_schema`
+    validation error) is simply answered again. The run then continues to the end as
+    `simulate()` would, appending to the same record. `options` are `simulate()`'s keyword
+    options (`mode`, `clock`, `max_resumes`, `watch`, `rebuild`, ...).
+    """
+    options.setdefault("expect_pending", run.expect_pending)
+    session = _Session(
+        graph,
+        None,
+        reviewer,
+        config=run.config,
+        thread_id=run.thread_id,
+        run=run,
+        **_session_options(options),
+    )
+    return _drive(session, lambda head: session.recover())
+
+
+async def arecover(run: Run, graph: Any, reviewer: Any = None, **options: Any) -> Run:
+    """`recover` with the async graph API."""
+    options.setdefault("expect_pending", run.expect_pending)
+    session = _Session(
+        graph,
+        None,
+        reviewer,
+        config=run.config,
+        thread_id=run.thread_id,
+        run=run,
+        **_session_options(options),
+    )
+    return await _adrive(session, lambda head: session.recover())
+
+
+def _session_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    defaults: dict[str, Any] = {
+        "mode": "invoke",
+        "gated": None,
+        "max_resumes": 25,
+        "clock": DEFAULT_START,
+        "watch": (),
+        "expect_pending": False,
+        "rebuild": None,
+    }
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise InvalidArgument(
+            f"Unknown option(s) {', '.join(map(repr, unknown))}. Expected simulate()'s keyword "
+            f"options: {', '.join(defaults)}."
+        )
+    return {**defaults, **options}

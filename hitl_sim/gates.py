@@ -1,0 +1,83 @@
+"""Which tools an agent puts to a human: read from its own `HumanInTheLoopMiddleware`.
+
+`gates_of(graph)` finds the middleware instance behind the compiled graph's
+`HumanInTheLoopMiddleware.after_model` node and returns its normalized `interrupt_on`
+(tool -> allowed decision types). Deep agents' subagents are reached through the `task` tool and
+their gates are merged in (a subagent's own `interrupt_on` replaces its parent's, per deepagents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+HITL_NODE = "HumanInTheLoopMiddleware.after_model"
+
+
+@dataclass(frozen=True)
+class AgentGates:
+    """The HITL configuration of one agent in the graph."""
+
+    agent: str | None
+    """The subagent's name, or None for the graph itself."""
+    mode: str
+    """The middleware's `interrupt_mode`: 'batched' or 'per_call'."""
+    gates: Mapping[str, tuple[str, ...]]
+
+
+def _middleware(graph: Any) -> Any:
+    node = getattr(graph, "nodes", {}).get(HITL_NODE)
+    func = getattr(getattr(node, "bound", None), "func", None)
+    return getattr(func, "__self__", None)
+
+
+def tools_of(graph: Any) -> dict[str, Any]:
+    """The graph's tools by name, from its `tools` node (empty when there is none)."""
+    node = getattr(graph, "nodes", {}).get("tools")
+    tools = getattr(getattr(node, "bound", None), "tools_by_name", None)
+    return dict(tools) if isinstance(tools, Mapping) else {}
+
+
+def _subagents(graph: Any) -> Mapping[str, Any]:
+    task = tools_of(graph).get("task")
+    func = getattr(task, "func", None)
+    closure = getattr(func, "__closure__", None) or ()
+    names = getattr(getattr(func, "__code__", None), "co_freevars", ())
+    for name, cell in zip(names, closure, strict=False):
+        if name == "subagent_graphs" and isinstance(cell.cell_contents, Mapping):
+            return dict(cell.cell_contents)
+    return {}
+
+
+def all_tools(graph: Any) -> dict[str, Any]:
+    """The tools of the graph and of every reachable subagent, by name."""
+    found: dict[str, Any] = {}
+    for subgraph in _subagents(graph).values():
+        if subgraph is not graph:
+            found.update(all_tools(subgraph))
+    found.update(tools_of(graph))
+    return found
+
+
+def agents_of(graph: Any, agent: str | None = None) -> Iterator[AgentGates]:
+    """Every agent in `graph` that has a HITL middleware, the graph itself first."""
+    middleware = _middleware(graph)
+    if middleware is not None:
+        gates = {
+            tool: tuple(config.get("allowed_decisions") or ())
+            for tool, config in getattr(middleware, "interrupt_on", {}).items()
+        }
+        yield AgentGates(agent, str(getattr(middleware, "interrupt_mode", "batched")), gates)
+    for name, subgraph in _subagents(graph).items():
+        if subgraph is not graph:
+            yield from agents_of(subgraph, name)
+
+
+def gates_of(graph: Any) -> dict[str, tuple[str, ...]]:
+    """Tool name -> allowed decision types, over the graph and every reachable subagent."""
+    merged: dict[str, tuple[str, ...]] = {}
+    for found in agents_of(graph):
+        for tool, allowed in found.gates.items():
+            merged[tool] = tuple(dict.fromkeys((*merged.get(tool, ()), *allowed)))
+    return merged
