@@ -149,8 +149,8 @@ def _blocked_message(model: BaseChatModel) -> str:
     name = getattr(model, "model_name", None) or getattr(model, "model", None)
     which = f"{cls} (model {name!r})" if name else cls
     return (
-        f"{which} was called while hitl_sim.override_models() is active: real provider "
-        "models are blocked so that a test never makes a network call.\n"
+        f"{which} was called while hitl-sim blocks real provider models (inside "
+        "override_models() or block_real_models()), so that a test never makes a network call.\n"
         "Give the agent a fake model (ScriptedChatModel / FunctionChatModel), or build it from "
         "a model string inside the `with override_models(...)` block so that the string "
         f"resolves to the fake. To let this class through, pass allow=({cls},)."
