@@ -137,6 +137,10 @@ class ToolSpec(_Spec):
     asks: Any = None
     """Call `interrupt(asks)` first (the tool asks a human itself); `{answer}` in `returns` is
     the reply."""
+    asks_when: Condition | None = None
+    """Only ask when the call's arguments meet this condition."""
+    declined: str | None = None
+    """With `asks`: the result when the reply is falsy (or `{approved: false}`)."""
 
 
 def _interrupt_on_entry(value: Any) -> Any:
@@ -386,6 +390,9 @@ class ReviewerSpec(_Spec):
     by_tool: dict[str, Decisions] | None = None
     """Answers by tool name (a list is used up in order; one decision is a standing policy)."""
     rules: tuple[RuleSpec, ...] | None = None
+    batches: tuple[tuple[DecisionSpec, ...], ...] | None = None
+    """The whole decision list for each interrupt in turn, sent as given (to send a wrong count
+    on purpose, include an `unchecked` decision so the driver does not refuse it)."""
     chain: dict[str, Decisions] | None = None
     """Escalation levels in order (`manager`, `director`, ...), or sign-off levels with `key`."""
     key: str | None = None
@@ -404,7 +411,7 @@ class ReviewerSpec(_Spec):
 
     @model_validator(mode="after")
     def _one_form(self) -> ReviewerSpec:
-        names = ("decisions", "by_tool", "rules", "chain", "always", "factory")
+        names = ("decisions", "by_tool", "rules", "batches", "chain", "always", "factory")
         forms = [name for name in names if getattr(self, name) is not None]
         forms += ["unavailable"] if self.unavailable else []
         if len(forms) > 1:

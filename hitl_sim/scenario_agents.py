@@ -12,8 +12,8 @@ import importlib
 import inspect
 import re
 import sqlite3
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import create_model
@@ -32,6 +32,10 @@ from hitl_sim.scenario import (
     ToolSpec,
     TurnSpec,
 )
+
+if TYPE_CHECKING:
+    from hitl_sim.interrupts import PendingInterrupt
+    from hitl_sim.run import Run
 
 _ARG_TYPES: dict[str, Any] = {
     "str": str,
@@ -55,10 +59,13 @@ def build_tool(name: str, spec: ToolSpec, where: str = "") -> BaseTool:
 
     def run(**args: Any) -> str:
         values: dict[str, Any] = dict(args)
-        if spec.asks is not None:
+        if spec.asks is not None and (spec.asks_when is None or holds(spec.asks_when, args)):
             from langgraph.types import interrupt
 
-            values["answer"] = interrupt(spec.asks)
+            reply = interrupt(spec.asks)
+            values["answer"] = reply
+            if spec.declined is not None and not _approved(reply):
+                return spec.declined.format(**values)
         calls[0] += 1
         if spec.raises is not None:
             raise RuntimeError(spec.raises)
@@ -76,6 +83,10 @@ def build_tool(name: str, spec: ToolSpec, where: str = "") -> BaseTool:
     return StructuredTool.from_function(
         run, name=name, description=spec.description or f"The {name} tool.", args_schema=schema
     )
+
+
+def _approved(reply: Any) -> bool:
+    return bool(reply.get("approved")) if isinstance(reply, Mapping) else bool(reply)
 
 
 def _result_template(name: str, spec: ToolSpec, count: int, where: str) -> str:
@@ -330,10 +341,30 @@ def build_reviewer(spec: ReviewerSpec | None, where: str = "") -> Any:
             for rule in spec.rules
         ]
         return Reviewer.rules(*rules, default=spec.default, by=spec.by, **policy)
+    if spec.batches is not None:
+        return Batches(spec.batches)
     if spec.chain is not None:
         levels = {name: _decisions(d) for name, d in spec.chain.items()}
         return Reviewer.chain(levels, key=spec.key, **policy)
     return Reviewer(spec.decisions or (), by=spec.by, **policy)
+
+
+class Batches:
+    """A responder that answers each interrupt with the next whole list of decisions."""
+
+    def __init__(self, batches: Sequence[Sequence[Decision]]) -> None:
+        self._left = [list(batch) for batch in batches]
+
+    def decide(self, interrupt: PendingInterrupt, run: Run) -> list[Decision] | None:
+        if not self._left:
+            raise ScriptExhausted(
+                f"The reviewer's batches ran out at {interrupt.label}.\n"
+                "Add a batch (one list of decisions per interrupt) to `reviewer.batches`."
+            )
+        return self._left.pop(0)
+
+    def unused(self) -> list[Decision]:
+        return [decision for batch in self._left for decision in batch]
 
 
 def _decisions(value: Decision | tuple[Decision, ...]) -> Decision | list[Decision]:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hitl_sim.errors import ScenarioError
 from hitl_sim.scenario import ExpectSpec, InterruptSpec, Scenario, StepSpec, load_scenario
 
 if TYPE_CHECKING:
@@ -117,8 +116,6 @@ def _attempt(
     """Run `action`; compare with `expect` (a raised error is compared with `expect.raises`)."""
     try:
         run = action()
-    except ScenarioError:
-        raise
     except Exception as exc:
         if expect.raises is None:
             result.failures.append(
