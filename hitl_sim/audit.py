@@ -132,7 +132,10 @@ class AuditLog(Sequence[AuditEvent]):
         lines = [f"audit log of {thread} ({len(self.events)} events)"]
         for event in self.events:
             at = "" if event.at is None else f"{event.at}  "
-            lines.append(f"{event.seq:>3}. {at}{event.event:<9} {event.describe()}".rstrip())
+            head = f"{event.seq:>3}. {at}{event.event:<9} "
+            first, *more = event.describe().split("\n")
+            lines.append((head + first).rstrip())
+            lines.extend(f"       {line}" for line in more)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -334,14 +337,16 @@ def _args(args: Any) -> str:
 
 def _describe_interrupt(d: Mapping[str, Any]) -> str:
     head = f"{d['interrupt']} ({d['kind']}, node {d['node']!r})"
+    if "agent" in d:
+        head += f" in agent {d['agent']!r}"
     calls = [
-        f"{a['tool']}({_args(a.get('args'))}) [{'|'.join(a.get('allowed', ()))}]"
-        + (f" {a['call']}" if "call" in a else "")
+        f"- {a['tool']}({_args(a.get('args'))}) {a.get('call', '')}".rstrip()
+        + f"  allowed: {'/'.join(a.get('allowed', ()))}"
         for a in d.get("actions", ())
     ]
     if "value" in d:
-        calls.append(f"value={d['value']!r}")
-    return head + (": " + "; ".join(calls) if calls else "")
+        calls.append(f"- value {d['value']!r}")
+    return "\n".join([head, *calls])
 
 
 def _describe_decision(d: Mapping[str, Any]) -> str:
@@ -488,50 +493,56 @@ def cross_check(
     unchecked. Records are matched to decisions per tool, in order. Decision words are read
     loosely (`approved`, `denied`, `modified`, ...). A record with neither a `tool` nor a
     `decision` field is not a decision record and is ignored; every other record must match.
-    Decisions for raw `interrupt()` payloads and breakpoints name no tool and are not compared.
+
+    Middleware decisions are compared with their type, the arguments that ran (an edit's), the
+    reject/respond message and the reviewer id given with `by=`. For a raw `interrupt()`, the
+    tool is the interrupt payload's `tool` field, and the decision, reviewer and message are
+    the answer's fields of those names (a plain string answer is the decision itself).
+    Breakpoints, and raw interrupts whose payload names no tool, are not compared.
     """
-    given = [app_record(r) for r in records]
-    logged = [r for r in given if tool in r or decision in r]
+    logged = [r for r in map(app_record, records) if tool in r or decision in r]
     fields = {"decision": decision, "by": by, "args": args, "message": message}
     unmatched = list(range(len(logged)))
     norm = Normaliser()
     found: list[AuditMismatch] = []
     for record in run.decisions:
-        if record.action is None:
+        facts = _facts(record, fields, tool)
+        if facts is None:
             continue
-        facts = _facts(record)
-        want = {name: facts[fact] for fact, name in fields.items() if name is not None}
+        name, known = facts
+        want: dict[str, Any] = {}
+        for fact, value in known.items():
+            field_name = fields[fact]
+            if field_name is not None:
+                want[field_name] = value
+        expected = norm.plain({tool: name, **want})
         what = _decision_text(record)
-        index = next((i for i in unmatched if logged[i].get(tool) == record.action.name), None)
+        index = next((i for i in unmatched if logged[i].get(tool) == name), None)
         if index is None:
             found.append(
                 AuditMismatch(
                     "unrecorded_decision",
                     f"The application's audit trail has no record of {what}. Expected a record "
-                    f"with {_pairs({tool: record.action.name, **want})}; it logged "
-                    f"{len(logged)} decision record(s){_listing(logged, norm)}",
-                    {"expected": norm.plain({tool: record.action.name, **want})},
+                    f"with {_pairs(expected)}; it logged {len(logged)} decision "
+                    f"record(s){_listing(logged, norm)}",
+                    {"expected": expected},
                 )
             )
             continue
         unmatched.remove(index)
         got = logged[index]
-        wrong = {
-            key: (value, got.get(key))
+        wrong = [
+            f"{key}: expected {value!r}, recorded {got.get(key)!r}"
             for key, value in want.items()
             if not _same(key == decision, value, got.get(key))
-        }
+        ]
         if wrong:
-            diffs = "; ".join(f"{k}: expected {w!r}, recorded {g!r}" for k, (w, g) in wrong.items())
             found.append(
                 AuditMismatch(
                     "misrecorded_decision",
-                    f"The application recorded {what} wrongly: {norm.plain(diffs)}. "
+                    f"The application recorded {what} wrongly: {'; '.join(wrong)}. "
                     f"Its record: {norm.plain(got)!r}",
-                    {
-                        "expected": norm.plain({tool: record.action.name, **want}),
-                        "record": norm.plain(got),
-                    },
+                    {"expected": expected, "record": norm.plain(got)},
                 )
             )
     for index in unmatched:
@@ -549,18 +560,36 @@ def cross_check(
     ]
 
 
-def _facts(record: DecisionRecord) -> dict[str, Any]:
-    """What an application should have recorded about one decision."""
-    action = record.action
-    assert action is not None
+def _facts(
+    record: DecisionRecord, fields: Mapping[str, str | None], tool: str
+) -> tuple[str, dict[str, Any]] | None:
+    """The tool a decision was about and what the application should have recorded of it."""
+    action, given = record.action, record.decision
     payload = record.payload if isinstance(record.payload, Mapping) else {}
-    kind = payload.get("type", record.decision.type)
-    facts: dict[str, Any] = {"decision": kind, "by": record.decision.by}
-    edited = payload.get("edited_action") if kind == "edit" else None
-    facts["args"] = dict((edited or {}).get("args", action.args))
-    if kind in ("reject", "respond"):
-        facts["message"] = payload.get("message")
-    return facts
+    if action is not None:
+        kind = payload.get("type", given.type)
+        edited = payload.get("edited_action") if kind == "edit" else None
+        facts = {
+            "decision": kind,
+            "by": given.by,
+            "args": dict((edited or {}).get("args", action.args)),
+            "message": payload.get("message") if kind in ("reject", "respond") else None,
+        }
+        return action.name, facts
+    value = record.interrupt.value
+    if record.interrupt.kind != "raw" or not isinstance(value, Mapping) or tool not in value:
+        return None
+    answer = record.payload
+    facts = {"by": given.by, "args": value.get(fields["args"] or "")}
+    for fact in ("decision", "by", "message"):
+        name = fields[fact]
+        if isinstance(answer, Mapping) and name is not None and name in answer:
+            facts[fact] = answer[name]
+    if isinstance(answer, str):
+        facts["decision"] = answer
+    facts.setdefault("decision", None)
+    facts.setdefault("message", None)
+    return str(value[tool]), facts
 
 
 def _pairs(values: Mapping[str, Any]) -> str:
@@ -568,9 +597,13 @@ def _pairs(values: Mapping[str, Any]) -> str:
 
 
 def _same(is_decision: bool, want: Any, got: Any) -> bool:
-    if is_decision and isinstance(got, str):
-        got = _DECISION_WORDS.get(got.strip().lower(), got)
+    if is_decision:
+        want, got = _decision_word(want), _decision_word(got)
     return bool(want == got)
+
+
+def _decision_word(value: Any) -> Any:
+    return _DECISION_WORDS.get(value.strip().lower(), value) if isinstance(value, str) else value
 
 
 def _decision_text(record: DecisionRecord) -> str:

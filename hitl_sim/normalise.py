@@ -183,10 +183,17 @@ class Normaliser:
         if isinstance(data, str):
             return self.text(data, pattern)
         if isinstance(data, dict):
-            return {key: self._finish(value, pattern) for key, value in data.items()}
+            out = {
+                self._key_text(key, pattern): self._finish(v, pattern) for key, v in data.items()
+            }
+            renamed = any(new != old for new, old in zip(out, data, strict=True))
+            return dict(sorted(out.items())) if renamed else out
         if isinstance(data, list):
             return [self._finish(item, pattern) for item in data]
         return data
+
+    def _key_text(self, key: Any, pattern: re.Pattern[str] | None) -> Any:
+        return self.text(key, pattern) if isinstance(key, str) else key
 
     def text(self, value: str, pattern: re.Pattern[str] | None) -> str:
         if pattern is not None:

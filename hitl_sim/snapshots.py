@@ -125,7 +125,27 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+def _short(data: dict[Any, Any] | list[Any]) -> bool:
+    """Small collections of plain scalars print on one line: `args: {path: /srv/a}`."""
+    values = data.values() if isinstance(data, dict) else data
+    plain = all(isinstance(v, bool | int | float | str) and "\n" not in str(v) for v in values)
+    return plain and len(str(data)) <= _FLOW_WIDTH
+
+
+_FLOW_WIDTH = 60
+
+
+def _dict(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.MappingNode:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=_short(data) or None)
+
+
+def _list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.SequenceNode:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=_short(data) or None)
+
+
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(dict, _dict)
+_Dumper.add_representer(list, _list)
 
 
 def _sections(include: Iterable[Section]) -> set[str]:
