@@ -8,6 +8,7 @@ violation with its evidence, and `run.check(ran_twice=False)` switches one off:
   the reviewer is caught too), or an approved call ran with other arguments than were reviewed;
 - ``rejected_call_ran``: a call the reviewer rejected (or answered with `respond`) ran;
 - ``edit_not_applied``: an edited call ran with another tool or other arguments than the edit's;
+- ``approved_call_dropped``: an approved or edited call that never ran, in a finished run;
 - ``ran_twice``: the same call (same id, or same tool and arguments without an id), or the same
   watched side effect, ran in more than one resume;
 - ``reason_not_delivered``: a reject reason or respond message that is not in the model's next
@@ -239,6 +240,30 @@ def _edit_not_applied(run: Run) -> list[Violation]:
 _MISSING = object()
 
 
+def _approved_call_dropped(run: Run) -> list[Violation]:
+    if run.status != "finished":
+        return []
+    found: list[Violation] = []
+    for record in run.decisions:
+        action = record.action
+        if action is None or action.tool_call_id is None:
+            continue
+        if _payload_type(record) not in ("approve", "edit"):
+            continue
+        if not any(
+            e.call_id == action.tool_call_id and e.resume >= record.resume for e in run.executed
+        ):
+            found.append(
+                Violation(
+                    "approved_call_dropped",
+                    f"The reviewer approved {action.name} (call {action.tool_call_id!r}) but it "
+                    "never ran.",
+                    (_decided(record),),
+                )
+            )
+    return found
+
+
 def _ran_twice(run: Run) -> list[Violation]:
     found: list[Violation] = []
     groups: dict[tuple[Any, ...], list[ToolExecution]] = {}
@@ -364,6 +389,7 @@ CHECKS: dict[str, Callable[[Run], list[Violation]]] = {
     "unapproved_call": _unapproved_call,
     "rejected_call_ran": _rejected_call_ran,
     "edit_not_applied": _edit_not_applied,
+    "approved_call_dropped": _approved_call_dropped,
     "ran_twice": _ran_twice,
     "reason_not_delivered": _reason_not_delivered,
     "unused_decisions": _unused_decisions,

@@ -59,10 +59,13 @@ def build_agent(
     middleware: str = "correct",
     *,
     interrupt_on: dict[str, Any] | None = None,
+    interrupt_mode: str = "batched",
     **options: Any,
 ) -> Any:
     """A `create_agent` agent over the three tools, gated by the named middleware."""
-    gate = MIDDLEWARE[middleware](interrupt_on=GATES if interrupt_on is None else interrupt_on)
+    gate = MIDDLEWARE[middleware](
+        interrupt_on=GATES if interrupt_on is None else interrupt_on, interrupt_mode=interrupt_mode
+    )
     return create_agent(
         ScriptedChatModel(list(turns)),
         tools=[send_email, delete_file, read_file],
