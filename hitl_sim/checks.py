@@ -240,13 +240,24 @@ def _edit_not_applied(run: Run) -> list[Violation]:
 _MISSING = object()
 
 
+def _superseded(run: Run, record: DecisionRecord) -> bool:
+    """A later resume answered the same call again (e.g. recover() after a poisoned answer)."""
+    call_id = record.action.tool_call_id if record.action is not None else None
+    return call_id is not None and any(
+        later.resume > record.resume
+        and later.action is not None
+        and later.action.tool_call_id == call_id
+        for later in run.decisions
+    )
+
+
 def _approved_call_dropped(run: Run) -> list[Violation]:
     if run.status != "finished":
         return []
     found: list[Violation] = []
     for record in run.decisions:
         action = record.action
-        if action is None or action.tool_call_id is None:
+        if action is None or action.tool_call_id is None or _superseded(run, record):
             continue
         if _payload_type(record) not in ("approve", "edit"):
             continue
@@ -317,6 +328,8 @@ def _reason_not_delivered(run: Run) -> list[Violation]:
         kind = _payload_type(record)
         message = record.payload.get("message") if kind in ("reject", "respond") else None
         if not isinstance(message, str) or not message or record.interrupt.kind == "raw":
+            continue
+        if _superseded(run, record):
             continue
         agent = record.interrupt.agent
         later = [
