@@ -125,7 +125,8 @@ def _attempt(
         else:
             result.failures.extend(f"{label}: {f}" for f in _error_failures(expect.raises, exc))
         return None
-    result.runs.append(run)
+    if not result.runs or result.runs[-1] is not run:  # recover() continues the same Run
+        result.runs.append(run)
     if expect.raises is not None:
         result.failures.append(
             f"{label}: expected {expect.raises.type} to be raised, but the run ended {run.status}."
