@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langgraph.errors import GraphBubbleUp
 
 from hitl_sim.run import ModelRequest, SideEffect, Step, ToolExecution
 
@@ -78,6 +79,12 @@ class Recorder:
         with self._lock:
             self._open[key] = record
             self._order.append(key)
+
+    def discard(self, key: object) -> None:
+        """Forget a record: the tool paused at an interrupt and will run again on resume."""
+        with self._lock:
+            if self._open.pop(key, None) is not None:
+                self._order.remove(key)
 
     def get(self, key: object) -> _Open | None:
         with self._lock:
@@ -151,7 +158,11 @@ def _agent(metadata: Mapping[str, Any] | None) -> str | None:
 
 
 def _result(output: Any) -> Any:
-    """A tool's result: the ToolMessage content when the tool ran as a tool call."""
+    """A tool's result: the ToolMessage content when the tool ran as a tool call (or returned a
+    `Command` updating messages, as deepagents' `task` tool does)."""
+    update = getattr(output, "update", None)
+    if isinstance(update, Mapping) and update.get("messages"):
+        output = update["messages"][-1]
     content = getattr(output, "content", None)
     return output if content is None else content
 
@@ -190,6 +201,9 @@ class Capture(BaseCallbackHandler):
                 record.call_id = getattr(output, "tool_call_id", None)
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        if isinstance(error, GraphBubbleUp):  # paused at an interrupt (a subagent's review)
+            self.recorder.discard(run_id)
+            return
         record = self.recorder.get(run_id)
         if record is not None:
             record.error = f"{type(error).__name__}: {error}"

@@ -323,7 +323,7 @@ class _Session:
     def recover(self, reviewer_answers: Any = None) -> Generator[_Op, Any, None]:
         """Continue a failed run: clear a poisoned answer and send a corrected one."""
         run, error = self.run, self.run.error
-        if error is None or not error.resumable:
+        if error is None or not error.resumable or not run.pending:
             raise _cannot_recover(run)
         run.error = None
         if error.poisoned:
@@ -570,19 +570,19 @@ def _match_calls(
 
 
 def _run_error(error: BaseException, resume: int, snapshot: StateSnapshot | None) -> RunError:
+    """Where the graph failed, and whether answering its pending interrupt again could finish.
+
+    Poisoned: the failing task still shows its interrupt while a non-validation error is stored
+    next to the answer (semantics §2); only `recover()` (update_state then resume) gets past it.
+    """
     from langgraph.errors import is_invalid_resume
 
-    node: str | None = None
-    poisoned = False
-    resumable = False
-    if snapshot is not None:
-        resumable = bool(snapshot.next)
-        failed = [task for task in snapshot.tasks if task.error is not None]
-        if failed:
-            node = failed[0].name
-            poisoned = any(task.interrupts for task in failed) and not is_invalid_resume(error)
-        elif snapshot.next:
-            node = snapshot.next[0]
+    if snapshot is None:
+        return RunError(error, resume, None, resumable=False)
+    failed = [task for task in snapshot.tasks if task.error is not None]
+    node = failed[0].name if failed else (snapshot.next[0] if snapshot.next else None)
+    resumable = any(task.interrupts for task in snapshot.tasks)
+    poisoned = any(task.interrupts for task in failed) and not is_invalid_resume(error)
     return RunError(error, resume, node, resumable, poisoned)
 
 

@@ -104,7 +104,7 @@ def _tool(record: ToolExecution | SideEffect) -> list[str]:
 def _error(error: RunError) -> list[str]:
     state = "poisoned" if error.poisoned else "resumable" if error.resumable else "not resumable"
     where = f" in node {error.node!r}" if error.node else ""
-    return [f"error{where}: {error.type}: {_short(error.message, 120)} ({state})"]
+    return [f"error ({state}){where}: {error.type}: {_short(error.message, 120)}"]
 
 
 def _line(step: Step) -> list[str]:
