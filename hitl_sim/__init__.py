@@ -46,6 +46,8 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.driver import asimulate as asimulate
     from hitl_sim.driver import recover as recover
     from hitl_sim.driver import simulate as simulate
+    from hitl_sim.facade import HitlSim as HitlSim
+    from hitl_sim.facade import HitlSimOptions as HitlSimOptions
     from hitl_sim.gates import gates_of as gates_of
     from hitl_sim.interrupts import ActionRequest as ActionRequest
     from hitl_sim.interrupts import PendingInterrupt as PendingInterrupt
@@ -110,6 +112,8 @@ _LAZY: dict[str, str] = {
     "Reviewer": "hitl_sim.reviewer",
     "when": "hitl_sim.reviewer",
     "Violation": "hitl_sim.checks",
+    "HitlSim": "hitl_sim.facade",
+    "HitlSimOptions": "hitl_sim.facade",
     "Spy": "hitl_sim.capture",
     "asimulate": "hitl_sim.driver",
     "recover": "hitl_sim.driver",

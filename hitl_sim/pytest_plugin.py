@@ -7,7 +7,8 @@ inside fixtures and hooks, so an installed hitl-sim costs nothing in sessions th
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import operator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,18 +18,106 @@ if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
     from hitl_sim.checkpointers import CheckpointStore
+    from hitl_sim.facade import HitlSim, HitlSimOptions
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from hitl_sim.facade import HitlSimOptions
+
     config.addinivalue_line(
-        "markers", "hitl_sim(**options): defaults for the hitl_sim fixture in this test."
+        "markers",
+        f"{HitlSimOptions.signature()}: defaults for the hitl_sim fixture in this test (nearest "
+        "scope wins); a marked test gets the fixture automatically.",
     )
+    config.pluginmanager.register(_FixturePlugin(), "hitl-sim-fixture")
     config.addinivalue_line(
         "markers",
         "hitl_checkpointer(*kinds): checkpointer(s) for hitl_checkpointer fixtures: memory, "
         "sqlite, postgres; several kinds parametrize the test.",
     )
     _check_checkpointer_option(config)
+
+
+# ---- the hitl_sim fixture and marker (owned by the reviewer/checks work, issue 3) --------------
+# A test marked `@pytest.mark.hitl_sim(...)` gets the fixture; its runs are checked at teardown.
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+class _FixturePlugin:
+    """Hooks of the fixture section (a registered object, so hook names never clash)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            fixturenames = getattr(item, "fixturenames", None)
+            if (
+                isinstance(fixturenames, list)
+                and item.get_closest_marker("hitl_sim") is not None
+                and "hitl_sim" not in fixturenames
+            ):
+                fixturenames.insert(0, "hitl_sim")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if report.when == "call":
+            item.stash[_CALL_FAILED] = report.failed
+        return report
+
+
+def _marker_options(node: pytest.Item) -> dict[str, Any]:
+    """The `hitl_sim` marker's keyword arguments, the nearest scope winning."""
+    merged: dict[str, Any] = {}
+    for marker in reversed(list(node.iter_markers("hitl_sim"))):
+        if marker.args:
+            raise TypeError(
+                f"@pytest.mark.hitl_sim takes keyword arguments only, got positional "
+                f"{marker.args!r}. Signature: " + _options_signature()
+            )
+        merged.update(marker.kwargs)
+    return merged
+
+
+def _options_signature() -> str:
+    from hitl_sim.facade import HitlSimOptions
+
+    return HitlSimOptions.signature()
+
+
+def _options(given: dict[str, Any]) -> HitlSimOptions:
+    from hitl_sim.facade import HitlSimOptions
+
+    unknown = sorted(set(given) - set(HitlSimOptions.__dataclass_fields__))
+    if unknown:
+        raise TypeError(
+            f"@pytest.mark.hitl_sim got unknown option{'s' * (len(unknown) != 1)} "
+            f"{', '.join(map(repr, unknown))}. Signature: {_options_signature()}"
+        )
+    return HitlSimOptions(**given)
+
+
+@pytest.fixture(name="hitl_sim")
+def hitl_sim_fixture(request: pytest.FixtureRequest) -> Iterator[HitlSim]:
+    """A `HitlSim`: build models and reviewers, `simulate(...)` with the marker's defaults, and
+    have every run checked at teardown (`@pytest.mark.hitl_sim(check=False)` to switch off)."""
+    __tracebackhide__ = operator.methodcaller("errisinstance", TypeError)
+    from hitl_sim.facade import HitlSim
+
+    node = request.node
+    sim = HitlSim(_options(_marker_options(node) if isinstance(node, pytest.Item) else {}))
+    sim.start()
+    try:
+        yield sim
+    finally:
+        sim.stop()
+    if isinstance(node, pytest.Item) and node.stash.get(_CALL_FAILED, False):
+        return  # the test already failed: its own failure is the story
+    verdict = sim.verdict()
+    if verdict is not None:
+        pytest.fail(verdict, pytrace=False)
 
 
 # ---- durable runs: checkpointer matrix (owned by the durability work, issue 7) ------------------

@@ -1,0 +1,241 @@
+"""`HitlSim`: the object behind the `hitl_sim` pytest fixture, usable without pytest too.
+
+It builds scripted models and reviewers, runs graphs with the test's defaults (`HitlSimOptions`,
+which the `@pytest.mark.hitl_sim(...)` marker fills), keeps every run, and at the end checks the
+runs nobody checked explicitly. Outside pytest (e.g. inside a Hypothesis `@given` test, where
+function-scoped fixtures do not fit), use it as a context manager:
+
+    with HitlSim(gated={"send_email": True}) as sim:
+        run = sim.simulate(agent, "hi", [approve()])
+    # leaving the block raised CheckFailed if any run broke a safety check
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+from hitl_sim.errors import CheckFailed, InvalidArgument
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from hitl_sim.capture import Spy
+    from hitl_sim.decisions import Decision
+    from hitl_sim.models import FunctionChatModel, ScriptedChatModel
+    from hitl_sim.reviewer import Reviewer
+    from hitl_sim.run import Run
+
+__all__ = ["HitlSim", "HitlSimOptions"]
+
+MODEL_CHECK = "unused_model_turns"
+"""The teardown check on models built with `HitlSim.model(...)` (name for `skip_checks`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HitlSimOptions:
+    """Defaults for every run made through one `HitlSim` (the marker's keyword arguments)."""
+
+    check: bool = True
+    """Check every run at the end (teardown) unless the test called `run.check()` itself."""
+    skip_checks: Collection[str] = ()
+    """Checks to leave out at the end, e.g. `("unused_decisions",)`; see `hitl_sim.checks`."""
+    reviewer: Any = None
+    """The reviewer for `simulate` calls that pass none."""
+    gated: Any = None
+    """Tools the test declares gated, merged with the agent's own HITL config."""
+    mode: Literal["invoke", "stream"] = "invoke"
+    max_resumes: int = 25
+    clock: datetime | str | bool | None = True
+    """The frozen clock's start (True: 2030-01-01T09:00Z; False: real time)."""
+    expect_pending: bool = False
+    models: Any = None
+    """A fake model, or model string -> fake, that model strings resolve to for the whole test
+    (`hitl_sim.override_models`); real provider models are blocked meanwhile."""
+    block_real_models: bool = False
+    """Block real provider models for the whole test even without `models`."""
+
+    def __post_init__(self) -> None:
+        from hitl_sim.checks import CHECKS
+
+        known = (*CHECKS, MODEL_CHECK)
+        if isinstance(self.skip_checks, str) or any(n not in known for n in self.skip_checks):
+            raise InvalidArgument(
+                f"skip_checks={self.skip_checks!r} names an unknown check. Expected a list of "
+                f"check names out of: {', '.join(known)}."
+            )
+        if self.mode not in ("invoke", "stream"):
+            raise InvalidArgument(
+                f"mode={self.mode!r} is not a mode. Expected 'invoke' or 'stream'."
+            )
+
+    @classmethod
+    def signature(cls) -> str:
+        """`hitl_sim(*, check=True, ...)`: how the marker is documented."""
+        shown = ", ".join(f"{f.name}={f.default!r}" for f in fields(cls))
+        return f"hitl_sim(*, {shown})"
+
+
+class HitlSim:
+    """Build models and reviewers, run graphs, and check what ran. See the module docs."""
+
+    def __init__(self, options: HitlSimOptions | None = None, **overrides: Any) -> None:
+        if options is None:
+            options = HitlSimOptions(**overrides)
+        elif overrides:
+            options = HitlSimOptions(**{**_as_dict(options), **overrides})
+        self.options = options
+        self.runs: list[Run] = []
+        self.models: list[ScriptedChatModel] = []
+        self._stack: ExitStack | None = None
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def model(self, turns: Any, /, **kwargs: Any) -> ScriptedChatModel:
+        """A `ScriptedChatModel`; turns it still holds at the end fail the test
+        (`skip_checks=("unused_model_turns",)` to allow that)."""
+        from hitl_sim.models import ScriptedChatModel
+
+        model = ScriptedChatModel(turns, **kwargs)
+        self.models.append(model)
+        return model
+
+    def function_model(self, fn: Callable[..., Any], /, **kwargs: Any) -> FunctionChatModel:
+        """A `FunctionChatModel(fn)`."""
+        from hitl_sim.models import FunctionChatModel
+
+        return FunctionChatModel(fn, **kwargs)
+
+    def reviewer(self, decisions: Sequence[Decision] = (), /, **kwargs: Any) -> Reviewer:
+        """`Reviewer(decisions, ...)`; the other shapes are on the class: `sim.Reviewer.by_tool`."""
+        return self.Reviewer(decisions, **kwargs)
+
+    @property
+    def Reviewer(self) -> type[Reviewer]:
+        """The `Reviewer` class, for `sim.Reviewer.by_tool(...)`, `sim.Reviewer.chain(...)`."""
+        from hitl_sim.reviewer import Reviewer
+
+        return Reviewer
+
+    @contextmanager
+    def override_models(
+        self, model: BaseChatModel | Mapping[str, BaseChatModel], **kwargs: Any
+    ) -> Iterator[None]:
+        """`hitl_sim.override_models(...)`: model strings resolve to `model` inside the block."""
+        from hitl_sim.model_override import override_models
+
+        with override_models(model, **kwargs):
+            yield
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def _defaults(self, reviewer: Any, given: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        o = self.options
+        defaults = {
+            "gated": o.gated,
+            "mode": o.mode,
+            "max_resumes": o.max_resumes,
+            "clock": o.clock,
+            "expect_pending": o.expect_pending,
+        }
+        return (o.reviewer if reviewer is None else reviewer), {**defaults, **given}
+
+    def simulate(self, graph: Any, input: Any, reviewer: Any = None, **options: Any) -> Run:
+        """`hitl_sim.simulate` with this test's defaults; the run is checked at the end."""
+        from hitl_sim.driver import simulate
+
+        reviewer, options = self._defaults(reviewer, options)
+        run = simulate(graph, input, reviewer, **options)
+        self.runs.append(run)
+        return run
+
+    async def asimulate(self, graph: Any, input: Any, reviewer: Any = None, **options: Any) -> Run:
+        """`hitl_sim.asimulate` with this test's defaults; the run is checked at the end."""
+        from hitl_sim.driver import asimulate
+
+        reviewer, options = self._defaults(reviewer, options)
+        run = await asimulate(graph, input, reviewer, **options)
+        self.runs.append(run)
+        return run
+
+    def spy(self, fn: Callable[..., Any], *, name: str | None = None) -> Spy[Any, Any]:
+        """`hitl_sim.Spy(fn)`: watch a plain Python side effect (pass it in `watch=[...]`)."""
+        from hitl_sim.capture import Spy
+
+        return Spy(fn, name=name)
+
+    def check(self, run: Run, **options: bool) -> None:
+        """`run.check(**options)`: raise `CheckFailed` listing every violation."""
+        run.check(**options)
+
+    # -- the end ----------------------------------------------------------------------------------
+
+    def start(self) -> HitlSim:
+        """Enter the test-wide model override / real-model block, if the options ask for one."""
+        self._stack = ExitStack()
+        if self.options.models is not None:
+            self._stack.enter_context(self.override_models(self.options.models))
+        elif self.options.block_real_models:
+            from hitl_sim.model_override import block_real_models
+
+            self._stack.enter_context(block_real_models())
+        return self
+
+    def stop(self) -> None:
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    def verdict(self) -> str | None:
+        """What the end-of-test check found (None: nothing): violations of every run not checked
+        explicitly, and unused turns of models built with `model(...)`."""
+        if not self.options.check:
+            return None
+        from hitl_sim.checks import failure_message, violations
+
+        skip = {name: False for name in self.options.skip_checks if name != MODEL_CHECK}
+        reports: list[str] = []
+        for number, run in enumerate(self.runs, 1):
+            if run.checked:
+                continue
+            found = violations(run, **skip)
+            if found:
+                reports.append(f"run {number} of {len(self.runs)}: {failure_message(run, found)}")
+        if MODEL_CHECK not in self.options.skip_checks and all(
+            run.status == "finished" for run in self.runs
+        ):
+            for model in self.models:
+                try:
+                    model.assert_consumed()
+                except AssertionError as unused:
+                    reports.append(f"[{MODEL_CHECK}] {unused}")
+        if not reports:
+            return None
+        return (
+            "hitl_sim end-of-test check failed. Switch it off with "
+            "@pytest.mark.hitl_sim(check=False), or leave checks out with skip_checks=(...).\n\n"
+            + "\n\n".join(reports)
+        )
+
+    def __enter__(self) -> HitlSim:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+        if kind is None:
+            found = self.verdict()
+            if found is not None:
+                raise CheckFailed(found)
+
+
+def _as_dict(options: HitlSimOptions) -> dict[str, Any]:
+    return {f.name: getattr(options, f.name) for f in fields(options)}
