@@ -1,0 +1,118 @@
+"""Secret argument values are masked in the audit log and in snapshots, wherever they show up."""
+
+from __future__ import annotations
+
+from langchain.agents import create_agent
+from langchain.agents.middleware import HumanInTheLoopMiddleware
+from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
+
+from hitl_sim import AuditLog, ScriptedChatModel, approve, call, edit, say, simulate
+from hitl_sim.normalise import DEFAULT_REDACTED, MASK, Normaliser
+from hitl_sim.snapshots import snapshot_text
+
+SECRET = "sk-live-0123456789"
+
+
+@tool
+def call_api(url: str, headers: dict, api_key: str) -> str:
+    """Call an HTTP API."""
+    return f"called {url} with key {api_key}"
+
+
+def api_run(*, edit_key=None):
+    model = ScriptedChatModel(
+        [
+            call(
+                "call_api",
+                url="https://example.com",
+                headers={"Authorization": "Bearer abc.def", "Accept": "json"},
+                api_key=SECRET,
+            ),
+            say("done"),
+        ]
+    )
+    graph = create_agent(
+        model,
+        tools=[call_api],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"call_api": True})],
+        checkpointer=InMemorySaver(),
+    )
+    decision = edit(api_key=edit_key) if edit_key else approve()
+    return simulate(graph, "call it", reviewer=[decision])
+
+
+def test_secret_values_appear_nowhere_in_the_log_or_the_snapshot():
+    run = api_run()
+    jsonl, text = run.audit.to_jsonl(), snapshot_text(run)
+    for output in (jsonl, text, run.audit.render()):
+        assert SECRET not in output
+        assert "Bearer abc.def" not in output
+    # the tool echoed the key into its result and the middleware into its description
+    assert run.executed[0].result is not None
+    assert run.audit.of("tool")[0].data["result"] == f"called https://example.com with key {MASK}"
+    assert "'api_key': '***'" in run.audit[0].data["actions"][0]["description"]
+
+
+def test_keys_match_case_insensitively_at_any_depth():
+    args = run_args(api_run())
+    assert args == {
+        "api_key": MASK,
+        "headers": {"Accept": "json", "Authorization": MASK},
+        "url": "https://example.com",
+    }
+
+
+def run_args(run_or_log):
+    log = run_or_log if isinstance(run_or_log, AuditLog) else run_or_log.audit
+    return log.of("tool")[0].data["args"]
+
+
+def test_the_run_record_itself_keeps_the_real_values():
+    run = api_run()
+    assert run.executed[0].args["api_key"] == SECRET
+
+
+def test_an_edited_secret_is_masked_in_the_decision_and_the_execution():
+    run = api_run(edit_key="sk-rotated-987654")
+    decision = run.audit.of("decision")[0].data
+    assert decision["args"]["api_key"] == MASK
+    assert "sk-rotated-987654" not in run.audit.to_jsonl() + snapshot_text(run)
+
+
+def test_the_keys_are_configurable():
+    run = api_run()
+    only_url = AuditLog.from_run(run, redact=("URL",))
+    assert run_args(only_url) == {
+        "api_key": SECRET,
+        "headers": {"Accept": "json", "Authorization": "Bearer abc.def"},
+        "url": MASK,
+    }
+    assert run_args(AuditLog.from_run(run, redact=None))["api_key"] == SECRET
+    more = AuditLog.from_run(run, redact=DEFAULT_REDACTED | {"accept"})
+    assert run_args(more)["headers"] == {"Accept": MASK, "Authorization": MASK}
+    assert snapshot_text(run, redact=("url",)).count(SECRET) > 0
+
+
+def test_a_dash_in_a_key_reads_as_an_underscore():
+    norm = Normaliser()
+    assert norm.plain({"X-Api-Key": "abcd1234", "api-key": 1}) == {
+        "X-Api-Key": "abcd1234",
+        "api-key": MASK,
+    }
+    assert Normaliser(redact=["x-api-key"]).plain({"X_API_KEY": "v"}) == {"X_API_KEY": MASK}
+
+
+def test_short_secrets_are_masked_under_their_key_only():
+    norm = Normaliser()
+    data = norm.finish(norm.plain({"token": "abc", "note": "abc def", "more": {"secret": "zyxw"}}))
+    assert data == {"more": {"secret": MASK}, "note": "abc def", "token": MASK}
+    assert norm.finish("the zyxw leaked") == "the *** leaked"
+
+
+def test_a_secret_holding_a_structure_is_masked_whole():
+    norm = Normaliser()
+    data = norm.finish(
+        norm.plain({"secret": {"user": "bob", "pin": "483920"}, "log": "pin 483920"})
+    )
+    assert data == {"log": "pin ***", "secret": MASK}
