@@ -438,7 +438,9 @@ class RunSpec(_Spec):
     async_: bool = Field(default=False, alias="async")
     thread_id: str | None = None
     max_resumes: int = Field(default=25, ge=1)
-    expect_pending: bool = False
+    expect_pending: bool | None = None
+    """Whether the run may end with interrupts pending; default: when the reviewer is
+    unavailable."""
     gated: dict[str, tuple[str, ...]] | tuple[str, ...] | None = None
     clock: str | Literal[False] | None = None
 
@@ -481,10 +483,19 @@ class InterruptSpec(_Spec):
     kind: Literal["batched", "per_call", "raw", "breakpoint"] | None = None
     tools: tuple[str, ...] | None = None
     descriptions: tuple[str, ...] | None = None
+    allowed: tuple[tuple[str, ...], ...] | None = None
+    """The allowed decision types of each action under review."""
     value: Any = None
     """For raw interrupts: a mapping the payload must contain, or the exact payload."""
     node: str | None = None
     agent: str | None = None
+
+
+class DecisionFactSpec(_Spec):
+    type: str | None = None
+    """The payload type sent (approve, edit, reject, respond) or answer / update."""
+    by: str | None = None
+    tool: str | None = None
 
 
 class ExpectSpec(_Spec):
@@ -504,6 +515,8 @@ class ExpectSpec(_Spec):
     state: dict[str, Any] = {}
     """Final state values (top-level keys) the run must end with."""
     model_calls: int | None = None
+    decisions: tuple[DecisionFactSpec, ...] | None = None
+    """The decisions given, in order: type, reviewer id, tool."""
     snapshot: bool = False
     """Compare the run's audit log + final state with the stored snapshot."""
 

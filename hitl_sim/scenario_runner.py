@@ -81,11 +81,10 @@ def _run(scenario: Scenario, result: ScenarioResult, update_snapshots: bool) -> 
     graph = build_agent(scenario, model)
     where = scenario.where
     options = _options(scenario)
+    reviewer = build_reviewer(scenario.reviewer, where)
     first = _attempt(
         "run",
-        lambda: _simulate(
-            scenario, graph, scenario.input, build_reviewer(scenario.reviewer, where), options
-        ),
+        lambda: _simulate(scenario, graph, scenario.input, reviewer, options),
         scenario.expect,
         result,
     )
@@ -140,7 +139,9 @@ def _options(scenario: Scenario) -> dict[str, Any]:
     options: dict[str, Any] = {
         "mode": spec.mode,
         "max_resumes": spec.max_resumes,
-        "expect_pending": spec.expect_pending or _unavailable(scenario),
+        "expect_pending": (
+            _unavailable(scenario) if spec.expect_pending is None else spec.expect_pending
+        ),
     }
     if spec.thread_id is not None:
         options["thread_id"] = spec.thread_id
@@ -237,6 +238,8 @@ def compare(run: Run, expect: ExpectSpec) -> list[str]:
         if got != wanted:
             shown = "nothing (key missing)" if got is _MISSING else repr(got)
             failures.append(f"state.{key}: expected {wanted!r}, got {shown}.")
+    if expect.decisions is not None:
+        failures += _decision_failures(run, expect.decisions)
     if expect.model_calls is not None and len(run.model_requests) != expect.model_calls:
         failures.append(
             f"model_calls: expected {expect.model_calls}, got {len(run.model_requests)}."
@@ -338,6 +341,7 @@ def _interrupt_failures(
             "kind": interrupt.kind,
             "tools": tuple(a.name for a in interrupt.actions),
             "descriptions": tuple(a.description for a in interrupt.actions),
+            "allowed": tuple(tuple(a.allowed) for a in interrupt.actions),
             "node": interrupt.node,
             "agent": interrupt.agent,
         }
@@ -361,6 +365,32 @@ def _contains(value: Any, wanted: Any) -> bool:
 def _interrupt_text(interrupt: PendingInterrupt) -> str:
     tools = ", ".join(a.name for a in interrupt.actions)
     return f"{interrupt.kind} at {interrupt.node!r}" + (f" [{tools}]" if tools else "")
+
+
+def _decision_failures(run: Run, wanted: Sequence[Any]) -> list[str]:
+    got = [
+        {
+            "type": _decision_type(record.decision.type, record.payload),
+            "by": record.decision.by,
+            "tool": record.action.name if record.action is not None else None,
+        }
+        for record in run.decisions
+    ]
+    listed = "; ".join(f"{g['type']} by {g['by']} for {g['tool']}" for g in got) or "none"
+    if len(got) != len(wanted):
+        return [f"decisions: expected {len(wanted)}, got {len(got)}: {listed}."]
+    failures = []
+    for index, (facts, spec) in enumerate(zip(got, wanted, strict=True)):
+        for key, value in facts.items():
+            expected = getattr(spec, key)
+            if expected is not None and expected != value:
+                failures.append(f"decisions[{index}].{key}: expected {expected!r}, got {value!r}.")
+    return failures
+
+
+def _decision_type(kind: str, payload: Any) -> str:
+    sent = payload.get("type") if isinstance(payload, Mapping) else None
+    return sent if kind == "unchecked" and isinstance(sent, str) else kind
 
 
 def _violation_failures(run: Run, wanted: Sequence[str]) -> list[str]:
