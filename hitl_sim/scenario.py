@@ -510,6 +510,9 @@ class ExpectSpec(_Spec):
     pending: tuple[InterruptSpec, ...] | None = None
     violations: tuple[str, ...] = ()
     """Safety-check violations the run must show (by name); default: none."""
+    checks_off: tuple[str, ...] = ()
+    """Safety checks not to apply (e.g. `unapproved_call` with a `when` gate: the check cannot
+    tell a call the condition let through from one the middleware forgot)."""
     model_saw: tuple[str, ...] = ()
     """Texts that must appear in some message sent to a model (e.g. a reject reason)."""
     state: dict[str, Any] = {}

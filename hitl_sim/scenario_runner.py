@@ -227,7 +227,7 @@ def compare(run: Run, expect: ExpectSpec) -> list[str]:
         failures += _interrupt_failures("interrupts", run.interrupts, expect.interrupts)
     if expect.pending is not None:
         failures += _interrupt_failures("pending", run.pending, expect.pending)
-    failures += _violation_failures(run, expect.violations)
+    failures += _violation_failures(run, expect.violations, expect.checks_off)
     failures += [
         f"model_saw: no model request contained {text!r}."
         for text in expect.model_saw
@@ -393,10 +393,10 @@ def _decision_type(kind: str, payload: Any) -> str:
     return sent if kind == "unchecked" and isinstance(sent, str) else kind
 
 
-def _violation_failures(run: Run, wanted: Sequence[str]) -> list[str]:
+def _violation_failures(run: Run, wanted: Sequence[str], off: Sequence[str]) -> list[str]:
     from hitl_sim.checks import violations
 
-    found = violations(run)
+    found = violations(run, **dict.fromkeys(off, False))
     got = Counter(v.check for v in found)
     if set(got) == set(wanted):
         return []
