@@ -523,7 +523,8 @@ def cross_check(
                 AuditMismatch(
                     "unrecorded_decision",
                     f"The application's audit trail has no record of {what}. Expected a record "
-                    f"with {_pairs(expected)}; it logged {len(logged)} decision "
+                    f"with {_pairs({k: expected[k] for k in (tool, *want)})}; it logged "
+                    f"{len(logged)} decision "
                     f"record(s){_listing(logged, norm)}",
                     {"expected": expected},
                 )
