@@ -14,6 +14,7 @@ from hitl_sim.errors import (
     CheckpointerUnavailable,
     HitlSimError,
     InvalidArgument,
+    ProcessFailed,
     RealModelBlocked,
     ScenarioError,
     ScriptExhausted,
@@ -59,6 +60,11 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.models import TurnInfo as TurnInfo
     from hitl_sim.models import call as call
     from hitl_sim.models import say as say
+    from hitl_sim.restart import CrashReport as CrashReport
+    from hitl_sim.restart import Ledger as Ledger
+    from hitl_sim.restart import crash_during_resume as crash_during_resume
+    from hitl_sim.restart import outcome_differences as outcome_differences
+    from hitl_sim.restart import simulate_with_restarts as simulate_with_restarts
     from hitl_sim.reviewer import Responder as Responder
     from hitl_sim.reviewer import Reviewer as Reviewer
     from hitl_sim.reviewer import when as when
@@ -82,6 +88,11 @@ _LAZY: dict[str, str] = {
     "checkpoint_store": "hitl_sim.checkpointers",
     "open_async_checkpointer": "hitl_sim.checkpointers",
     "open_checkpointer": "hitl_sim.checkpointers",
+    "CrashReport": "hitl_sim.restart",
+    "Ledger": "hitl_sim.restart",
+    "crash_during_resume": "hitl_sim.restart",
+    "outcome_differences": "hitl_sim.restart",
+    "simulate_with_restarts": "hitl_sim.restart",
     "Decision": "hitl_sim.decisions",
     "answer": "hitl_sim.decisions",
     "approve": "hitl_sim.decisions",
@@ -136,6 +147,7 @@ __all__ = [
     "CheckpointerUnavailable",
     "HitlSimError",
     "InvalidArgument",
+    "ProcessFailed",
     "RealModelBlocked",
     "ScenarioError",
     "ScriptExhausted",

@@ -65,3 +65,7 @@ class TooManyResumes(HitlSimError, AssertionError):
 
 class CheckpointerUnavailable(HitlSimError, RuntimeError):
     """A checkpointer cannot be opened here (e.g. no PostgreSQL server configured)."""
+
+
+class ProcessFailed(HitlSimError, RuntimeError):
+    """A process the harness started (a resume in a new process) died without a result."""

@@ -1,0 +1,590 @@
+"""Restarts between interrupt and resume: new objects, new processes, and crashes.
+
+Approvals take hours and processes restart in between. `simulate_with_restarts` runs a graph
+the way production does:
+
+- `restart="between-resumes"`: after each interrupt the graph AND the checkpointer object are
+  thrown away and built anew by `factory(checkpointer)` on the same store, then resumed.
+- `restart="process"`: the first pause is reached in this process and every resume happens in a
+  NEW Python process (`factory` given as an importable `module:function`), on a SQLite file or a
+  PostgreSQL schema. The run record continues across processes.
+
+`crash_during_resume` kills (SIGKILL) the process that is resuming while a tool runs, restarts,
+and reports what state the thread is in and whether a re-run executes the tool again.
+A `Ledger` is an append-only file the tools write, so side effects are counted across processes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from hitl_sim.checkpointers import CheckpointerKind, CheckpointStore, checkpoint_store
+from hitl_sim.errors import HitlSimError, InvalidArgument, ProcessFailed
+
+if TYPE_CHECKING:
+    from hitl_sim.decisions import Decision
+    from hitl_sim.interrupts import PendingInterrupt
+    from hitl_sim.run import Run
+
+RestartMode = Literal["between-resumes", "process"]
+RESTART_MODES: tuple[RestartMode, ...] = ("between-resumes", "process")
+RESTART_GAP = timedelta(seconds=1)
+"""How far a frozen clock moves on when a new process takes over the thread."""
+Factory = Callable[..., Any]
+"""`factory(checkpointer, **factory_kwargs) -> compiled graph`."""
+
+
+# ---------------------------------------------------------------- side effects across processes
+
+
+class Ledger:
+    """An append-only file of side effects, shared by every process that writes it.
+
+    Tools call `ledger.record("send_email", to=...)`; tests read `names()` / `entries()` to see
+    what really ran, and `repeated()` for what ran more than once, across restarts and crashes.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self.path)!r})"
+
+    def record(self, name: str, **data: Any) -> None:
+        """Append one entry: one `write` of one line, synced, so lines never interleave."""
+        line = json.dumps({"name": name, **data, "pid": os.getpid()}, sort_keys=True) + "\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every entry, oldest first (none while the file does not exist)."""
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.endswith("}")]
+
+    def names(self) -> list[str]:
+        return [entry["name"] for entry in self.entries()]
+
+    def repeated(self) -> list[str]:
+        """Entries (name and data, any process) recorded more than once, as `name(data) xN`."""
+        keys = Counter(_without_pid(entry) for entry in self.entries())
+        return [f"{key} x{count}" for key, count in keys.items() if count > 1]
+
+
+def _without_pid(entry: Mapping[str, Any]) -> str:
+    data = ", ".join(f"{k}={v!r}" for k, v in sorted(entry.items()) if k not in ("name", "pid"))
+    return f"{entry['name']}({data})"
+
+
+# ---------------------------------------------------------------- simulate with restarts
+
+
+def simulate_with_restarts(
+    factory: Factory | str,
+    input: Any,
+    reviewer: Any = None,
+    *,
+    checkpointer: CheckpointerKind | CheckpointStore = "sqlite",
+    restart: RestartMode = "between-resumes",
+    factory_kwargs: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> Run:
+    """`simulate()`, restarting between the interrupt and every resume (see the module doc).
+
+    `factory(checkpointer, **factory_kwargs)` builds the compiled graph on the checkpointer it
+    is given; build the model so that it continues from the conversation (a `FunctionChatModel`),
+    or create a `ScriptedChatModel` once outside the factory (in-process restarts only).
+    `checkpointer` is a kind ("memory", "sqlite", "postgres": a fresh store, removed at the end)
+    or a `CheckpointStore` you opened. A "memory" store carries the same InMemorySaver tables
+    over to the new object: it proves the graph object can be rebuilt, not that state survives
+    a process. `options` are `simulate()`'s keyword options.
+    """
+    if restart not in RESTART_MODES:
+        raise InvalidArgument(
+            f"restart={restart!r} is not a restart mode. Expected one of: "
+            f"{', '.join(map(repr, RESTART_MODES))}."
+        )
+    kwargs = dict(factory_kwargs or {})
+    with _store(checkpointer) as store:
+        if restart == "process":
+            return _simulate_in_processes(factory, kwargs, store, input, reviewer, options)
+        make = _factory(factory)
+        savers = ExitStack()
+
+        def rebuild() -> Any:
+            savers.close()  # the old checkpointer object (and its connection) is gone
+            return make(savers.enter_context(store.open()), **kwargs)
+
+        from hitl_sim.driver import simulate
+
+        with savers:
+            return simulate(
+                make(savers.enter_context(store.open()), **kwargs),
+                input,
+                reviewer,
+                rebuild=rebuild,
+                **options,
+            )
+
+
+@contextmanager
+def _store(checkpointer: CheckpointerKind | CheckpointStore) -> Iterator[CheckpointStore]:
+    if isinstance(checkpointer, CheckpointStore):
+        yield checkpointer
+    else:
+        with checkpoint_store(checkpointer) as store:
+            yield store
+
+
+def _factory(factory: Factory | str) -> Factory:
+    if callable(factory):
+        return factory
+    module, _, name = str(factory).partition(":")
+    try:
+        found: Any = getattr(importlib.import_module(module), name) if name else None
+    except (ImportError, AttributeError) as error:
+        found, reason = None, f" ({type(error).__name__}: {error})"
+    else:
+        reason = ""
+    if not callable(found):
+        raise InvalidArgument(
+            f"factory={factory!r} does not name a function{reason}. Expected 'module:function', "
+            "importable from a new process, e.g. 'tests.agents:build_agent'."
+        )
+    made: Factory = found
+    return made
+
+
+def _target(factory: Factory | str) -> str:
+    """`factory` as 'module:function', checked to be importable by another process."""
+    if isinstance(factory, str):
+        _factory(factory)
+        return factory
+    module, name = getattr(factory, "__module__", None), getattr(factory, "__qualname__", "")
+    target = f"{module}:{name}"
+    if module in (None, "__main__") or "<" in name or "." in name:
+        raise InvalidArgument(
+            f"restart='process' needs a factory another process can import; {factory!r} is "
+            f"{target!r}. Define it at the top level of an importable module and pass it (or "
+            "'module:function')."
+        )
+    return target
+
+
+# ---------------------------------------------------------------- one resume per process
+
+
+@dataclass
+class _Leg:
+    """What one process gets: where the graph and the thread are, and what answers."""
+
+    target: str
+    factory_kwargs: dict[str, Any]
+    store: str
+    run: Run
+    responder: Any
+    options: dict[str, Any]
+
+
+class _OneRound:
+    """Answers until this process has sent one resume, then leaves the rest pending."""
+
+    def __init__(self, inner: Any, run: Run) -> None:
+        self.inner = inner
+        self.before = _resumes(run)
+
+    def decide(self, interrupt: PendingInterrupt, run: Run) -> Sequence[Decision] | None:
+        if _resumes(run) > self.before:
+            return None
+        decided: Sequence[Decision] | None = self.inner.decide(interrupt, run)
+        return decided
+
+    def unused(self) -> list[Decision]:
+        left: list[Decision] = self.inner.unused()
+        return left
+
+
+def _resumes(run: Run) -> int:
+    return sum(step.kind == "resume" for step in run.steps)
+
+
+def _continue(leg: _Leg) -> tuple[Run, Any]:
+    """In this process: open the store, build the graph, answer one round, return the record."""
+    from hitl_sim.driver import _drive, _Session, _session_options
+
+    store = CheckpointStore.from_spec(leg.store)
+    with store.open() as saver:
+        graph = _factory(leg.target)(saver, **leg.factory_kwargs)
+        options = {**_session_options(leg.options), "expect_pending": True}
+        session = _Session(
+            graph,
+            None,
+            _OneRound(leg.responder, leg.run),
+            config=leg.run.config,
+            thread_id=leg.run.thread_id,
+            run=leg.run,
+            **options,
+        )
+        return _drive(session, session.loop), leg.responder
+
+
+def _simulate_in_processes(
+    factory: Factory | str,
+    kwargs: dict[str, Any],
+    store: CheckpointStore,
+    input: Any,
+    reviewer: Any,
+    options: dict[str, Any],
+) -> Run:
+    from hitl_sim.driver import simulate
+    from hitl_sim.reviewer import as_responder
+
+    target, spec = _target(factory), store.spec()
+    expect_pending = bool(options.pop("expect_pending", False))
+    responder = as_responder(reviewer)
+    _require_picklable(responder, reviewer)
+    with store.open() as saver:
+        run = simulate(
+            _factory(target)(saver, **kwargs), input, None, expect_pending=True, **options
+        )
+    options.pop("thread_id", None)
+    options.pop("config", None)
+    while run.pending and run.error is None:
+        resumes = _resumes(run)
+        leg = _Leg(target, kwargs, spec, run, responder, _clock_after(run, options))
+        run, responder = _run_leg(leg)
+        if _resumes(run) == resumes:  # the reviewer left it pending
+            break
+    run.expect_pending = expect_pending
+    run.unused_decisions = list(responder.unused())
+    return run
+
+
+def _clock_after(run: Run, options: dict[str, Any]) -> dict[str, Any]:
+    """A frozen clock must move on in each new process. LangGraph's checkpoint ids are uuid6 of
+    the current time, kept increasing only within one process: a new process frozen at the same
+    time writes SMALLER ids, and the thread's head silently becomes the old pause checkpoint."""
+    if options.get("clock", True) in (False, None):
+        return options
+    latest = max(step.at for step in run.steps)
+    return {**options, "clock": latest + RESTART_GAP}
+
+
+def _require_picklable(responder: Any, reviewer: Any) -> None:
+    try:
+        pickle.dumps(responder)
+    except Exception as error:
+        raise InvalidArgument(
+            f"restart='process' sends the reviewer to each new process, but reviewer={reviewer!r} "
+            f"cannot be pickled ({type(error).__name__}: {error}). Use a list of decisions, a "
+            "Reviewer(...) of them, or a top-level function."
+        ) from error
+
+
+def _run_leg(
+    leg: _Leg, *, on_start: Callable[[subprocess.Popen[bytes]], None] | None = None
+) -> tuple[Run, Any]:
+    with tempfile.TemporaryDirectory(prefix="hitl-sim-leg-") as folder:
+        job, out = Path(folder) / "job.pickle", Path(folder) / "out.pickle"
+        job.write_bytes(pickle.dumps(leg))
+        child = _spawn(job, out)
+        if on_start is not None:
+            on_start(child)
+        _, stderr = child.communicate()
+        if out.exists():
+            result = pickle.loads(out.read_bytes())
+            if isinstance(result, BaseException):
+                raise result
+            run, responder = result
+            return run, responder
+        raise ProcessFailed(
+            f"The resume process for thread {leg.run.thread_id!r} (factory {leg.target!r}) exited "
+            f"with code {child.returncode} without a result.\n"
+            f"Its stderr ended with:\n{_tail(stderr)}"
+        )
+
+
+def _spawn(job: Path, out: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    paths = [entry for entry in sys.path if entry and Path(entry).is_dir()]
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hitl_sim.restart", str(job), str(out)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+
+
+def _tail(stderr: bytes | None, lines: int = 15) -> str:
+    text = (stderr or b"").decode(errors="replace").strip().splitlines()
+    return "\n".join(text[-lines:]) or "(nothing)"
+
+
+def _child_main(job: str, out: str) -> None:
+    leg: _Leg = pickle.loads(Path(job).read_bytes())
+    try:
+        result: Any = _continue(leg)
+    except HitlSimError as error:
+        result = error
+    Path(out).write_bytes(pickle.dumps(result))
+
+
+# ---------------------------------------------------------------- comparing outcomes
+
+
+def outcome(run: Run) -> dict[str, Any]:
+    """What a restart must not change: the tools executed in each resume (name, args; sorted,
+    since tools of one step run in parallel) and the final messages (type, text, tool calls,
+    tool results), without ids."""
+    executed = sorted((e.resume, e.name, json.dumps(e.args, sort_keys=True)) for e in run.executed)
+    return {
+        "executed": [(resume, name, json.loads(args)) for resume, name, args in executed],
+        "messages": [_message(m) for m in run.messages],
+        "status": run.status,
+    }
+
+
+def _message(message: Any) -> dict[str, Any]:
+    shown: dict[str, Any] = {"type": message.type, "content": message.content}
+    calls = getattr(message, "tool_calls", None)
+    if calls:
+        shown["tool_calls"] = [(c["name"], c["args"]) for c in calls]
+    if message.type == "tool":
+        shown["name"], shown["status"] = message.name, message.status
+    return shown
+
+
+def outcome_differences(baseline: Run, restarted: Run) -> list[str]:
+    """How `restarted` ended differently from the uninterrupted `baseline` (empty: the same)."""
+    want, got = outcome(baseline), outcome(restarted)
+    return [
+        f"{key}: uninterrupted {want[key]!r}\n       restarted     {got[key]!r}"
+        for key in want
+        if want[key] != got[key]
+    ]
+
+
+# ---------------------------------------------------------------- crash while a tool runs
+
+
+@dataclass(frozen=True)
+class CrashReport:
+    """What a SIGKILL in the middle of a resume left behind, and what a re-run did."""
+
+    checkpointer: str
+    thread_id: str
+    killed_at: str
+    """The ledger entry the killed process had just written (the tool was running)."""
+    effects_at_kill: tuple[str, ...]
+    next_after_restart: tuple[str, ...]
+    """`get_state().next` seen by a new process after the kill."""
+    interrupts_after_restart: tuple[PendingInterrupt, ...]
+    rerun: Literal["invoke(None)", "answered again"]
+    """How the thread was continued after the restart."""
+    effects_after_rerun: tuple[str, ...]
+    ran_again: tuple[str, ...]
+    """Ledger entries recorded more than once (`repeated()`): side effects executed twice."""
+    finished: bool
+    rerun_error: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def decision_kept(self) -> bool:
+        """The reviewer's answer survived the kill (in a checkpoint or as a saved write): the
+        re-run did not ask again."""
+        return not self.interrupts_after_restart
+
+    @property
+    def executed_twice(self) -> bool:
+        return bool(self.ran_again)
+
+    def __str__(self) -> str:
+        asked = [p.label for p in self.interrupts_after_restart]
+        lines = [
+            f"Crash report ({self.checkpointer}, thread {self.thread_id!r}):",
+            f"  killed while: {self.killed_at} (effects so far: {list(self.effects_at_kill)})",
+            f"  after restart: next={self.next_after_restart!r}, interrupts pending: {asked}",
+            "  the reviewer's decision was "
+            + (
+                "kept on the thread: the re-run did not ask again"
+                if self.decision_kept
+                else "lost with the process: the reviewer was asked again"
+            ),
+            f"  re-run by {self.rerun}: effects now {list(self.effects_after_rerun)}",
+            f"  executed twice: {list(self.ran_again) or 'nothing'}",
+            f"  thread finished: {self.finished}"
+            + (f" (re-run error: {self.rerun_error})" if self.rerun_error else ""),
+        ]
+        return "\n".join([*lines, *(f"  note: {note}" for note in self.notes)])
+
+
+def crash_during_resume(
+    factory: Factory | str,
+    input: Any,
+    reviewer: Any,
+    *,
+    ledger: Ledger | str | os.PathLike[str],
+    when: str,
+    checkpointer: CheckpointStore,
+    factory_kwargs: Mapping[str, Any] | None = None,
+    rerun_kwargs: Mapping[str, Any] | None = None,
+    timeout: float = 60.0,
+    **options: Any,
+) -> CrashReport:
+    """Pause, resume in a new process, SIGKILL it as soon as it writes the ledger entry `when`
+    (a tool that records its start, then works), then restart here and continue the thread.
+
+    The re-run builds the graph with `rerun_kwargs` (default: `factory_kwargs`), so a slow tool
+    can be fast the second time. Returns a `CrashReport`; it raises only for harness problems.
+    """
+    from hitl_sim.driver import resume, simulate
+    from hitl_sim.interrupts import pending_in
+    from hitl_sim.reviewer import as_responder
+
+    if checkpointer.kind == "memory":
+        checkpointer.spec()  # raises: a memory store cannot be reached from another process
+    log = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+    target, kwargs = _target(factory), dict(factory_kwargs or {})
+    responder = as_responder(reviewer)
+    _require_picklable(responder, reviewer)
+    with checkpointer.open() as saver:
+        run = simulate(
+            _factory(target)(saver, **kwargs), input, None, expect_pending=True, **options
+        )
+    if not run.pending:
+        raise InvalidArgument(
+            f"crash_during_resume: the run on thread {run.thread_id!r} never paused "
+            f"(status {run.status!r}), so there is no resume to crash."
+        )
+    keep = pickle.loads(pickle.dumps(responder))  # the reviewer as it was before the crash
+    options.pop("thread_id", None)
+    options.pop("config", None)
+    leg_options = _clock_after(run, options)
+    leg = _Leg(target, kwargs, checkpointer.spec(), run, responder, leg_options)
+    killer = _Killer(log, when, timeout)
+    try:
+        _run_leg(leg, on_start=killer)
+    except ProcessFailed:
+        if not killer.fired:
+            raise
+    if not killer.fired:
+        raise InvalidArgument(
+            f"crash_during_resume: the resume on thread {run.thread_id!r} ended without "
+            f"writing {when!r} to {log!r}; entries: {log.names()}. Name an entry the tool "
+            "writes before its slow part."
+        )
+    at_kill = tuple(log.names())
+    config = {"configurable": {"thread_id": run.thread_id}}
+    rerun_with = dict(rerun_kwargs if rerun_kwargs is not None else kwargs)
+    with checkpointer.open() as saver:
+        graph = _factory(target)(saver, **rerun_with)
+        state = graph.get_state(config)
+        interrupts = tuple(p for p in pending_in(state) if p.kind != "breakpoint")
+        error: str | None = None
+        how: Literal["invoke(None)", "answered again"]
+        later = leg_options.get("clock")
+        later = later + RESTART_GAP if isinstance(later, datetime) else later
+        if interrupts:
+            how = "answered again"
+            rerun = resume(
+                graph, run.thread_id, keep, expect_pending=True, **{**options, "clock": later}
+            )
+            error = rerun.error.message if rerun.error else None
+        else:  # nothing asks: continue whatever the crashed step left (even if next == ())
+            how = "invoke(None)"
+            try:
+                with _frozen(later):
+                    graph.invoke(None, config)
+            except Exception as raised:
+                error = f"{type(raised).__name__}: {raised}"
+        after = graph.get_state(config)
+    return CrashReport(
+        checkpointer=checkpointer.kind,
+        thread_id=run.thread_id,
+        killed_at=when,
+        effects_at_kill=at_kill,
+        next_after_restart=tuple(state.next),
+        interrupts_after_restart=interrupts,
+        rerun=how,
+        effects_after_rerun=tuple(log.names()),
+        ran_again=tuple(log.repeated()),
+        finished=not after.next and not after.interrupts,
+        rerun_error=error,
+        notes=_notes(state, interrupts, at_kill, tuple(log.names())),
+    )
+
+
+def _notes(
+    state: Any, interrupts: tuple[Any, ...], at_kill: tuple[str, ...], after: tuple[str, ...]
+) -> tuple[str, ...]:
+    notes = []
+    if not state.next and not interrupts and after != at_kill:
+        notes.append(
+            "get_state() showed the thread as finished (next=(), nothing pending), yet the "
+            "crashed step's saved writes made invoke(None) run more: a finished-looking thread "
+            "is not proof that nothing is left."
+        )
+    return tuple(notes)
+
+
+@contextmanager
+def _frozen(at: Any) -> Iterator[None]:
+    if not isinstance(at, datetime):
+        yield
+        return
+    from freezegun import freeze_time
+
+    with freeze_time(at):
+        yield
+
+
+class _Killer:
+    """SIGKILLs the resume process as soon as it has written the ledger entry `when`."""
+
+    def __init__(self, log: Ledger, when: str, timeout: float) -> None:
+        self.log, self.when, self.timeout = log, when, timeout
+        self.fired = False
+
+    def __call__(self, child: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline and child.poll() is None:
+            entries = self.log.entries()
+            if any(e["name"] == self.when and e["pid"] == child.pid for e in entries):
+                child.send_signal(signal.SIGKILL)
+                self.fired = True
+                return
+            time.sleep(0.02)
+        if child.poll() is None:
+            child.kill()
+            raise ProcessFailed(
+                f"crash_during_resume: no {self.when!r} entry in {self.log!r} within "
+                f"{self.timeout} s; entries: {self.log.names()}. The resume process was killed."
+            )
+
+
+if __name__ == "__main__":  # a resume process: python -m hitl_sim.restart JOB OUT
+    from hitl_sim.restart import _child_main as main  # the importable module, not __main__
+
+    main(*sys.argv[1:3])
