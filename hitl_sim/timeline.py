@@ -92,8 +92,8 @@ def _decision(record: DecisionRecord) -> list[str]:
 
 def _tool(record: ToolExecution | SideEffect) -> list[str]:
     if isinstance(record, SideEffect):
-        args = [_short(a, 40) for a in record.args]
-        args += [f"{k}={_short(v, 40)}" for k, v in record.kwargs.items()]
+        args = [_short(repr(a), 40) for a in record.args]
+        args += [f"{k}={_short(repr(v), 40)}" for k, v in record.kwargs.items()]
         return [f"side effect {record.name}({', '.join(args)})"]
     head = f"tool {_call(record.name, record.args)}{_agent(record.agent)}"
     if record.error is not None:

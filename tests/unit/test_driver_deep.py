@@ -1,0 +1,150 @@
+"""Deep agents, async and stream modes, and the gates read from the agents themselves."""
+
+from __future__ import annotations
+
+import asyncio
+
+from deepagents import create_deep_agent
+from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
+
+from hitl_sim import (
+    Reviewer,
+    ScriptedChatModel,
+    approve,
+    asimulate,
+    call,
+    edit,
+    gates_of,
+    reject,
+    say,
+    simulate,
+)
+from hitl_sim.gates import agents_of
+from tests.unit.test_driver import agent, three_calls
+
+
+@tool
+def send_email(to: str, body: str) -> str:
+    """Send an email."""
+    return f"sent to {to}"
+
+
+@tool
+def delete_file(path: str) -> str:
+    """Delete a file."""
+    return f"deleted {path}"
+
+
+CLEANER = {
+    "name": "cleaner",
+    "description": "Deletes files.",
+    "system_prompt": "Clean.",
+    "tools": [delete_file],
+    "interrupt_on": {"delete_file": {"allowed_decisions": ["approve", "reject"]}},
+}
+
+
+def deep_agent():
+    model = ScriptedChatModel(
+        {
+            "main": [
+                call("task", description="Clean /tmp", subagent_type="cleaner"),
+                say("Cleaned."),
+            ],
+            "cleaner": [call("delete_file", path="/tmp/x"), say("Deleted /tmp/x.")],
+        }
+    )
+    return create_deep_agent(
+        model=model,
+        tools=[send_email, delete_file],
+        interrupt_on={"send_email": True},
+        subagents=[CLEANER],
+        checkpointer=InMemorySaver(),
+    )
+
+
+def test_a_subagents_interrupt_is_answered_at_the_parent_and_attributed():
+    run = simulate(deep_agent(), "Clean up", Reviewer([approve()]))
+
+    assert run.status == "finished"
+    [pause] = run.interrupts
+    assert (pause.kind, pause.node, pause.agent) == ("batched", "tools", "cleaner")
+    assert pause.actions[0].allowed == ("approve", "reject")
+    assert [(e.name, e.agent, e.resume) for e in run.executed] == [
+        ("task", None, 1),
+        ("delete_file", "cleaner", 1),
+    ]
+    assert run.executed[0].result == "Deleted /tmp/x."
+    assert [(r.agent, r.resume) for r in run.model_requests] == [
+        (None, 0),
+        ("cleaner", 0),
+        ("cleaner", 1),
+        (None, 1),
+    ]
+    assert "interrupt #1 (batched, node 'tools') [cleaner]:" in str(run)
+
+
+def test_stream_mode_records_the_subagents_namespace():
+    run = simulate(deep_agent(), "Clean up", Reviewer([reject("not now")]), mode="stream")
+
+    assert run.executed_names == ["task"]
+    interrupts = [e for e in run.stream_events if "__interrupt__" in e.data]
+    assert [(e.namespace[:1] != (), e.resume) for e in interrupts] == [(True, 0), (False, 0)]
+    assert interrupts[0].namespace[0].startswith("tools:")
+    assert {e.mode for e in run.stream_events} == {"updates"}
+    assert max(e.resume for e in run.stream_events) == 1
+
+
+def test_gates_come_from_every_agents_own_middleware():
+    graph = deep_agent()
+
+    assert [(a.agent, a.mode, dict(a.gates)) for a in agents_of(graph)] == [
+        (None, "batched", {"send_email": ("approve", "edit", "reject", "respond")}),
+        ("general-purpose", "batched", {"send_email": ("approve", "edit", "reject", "respond")}),
+        ("cleaner", "batched", {"delete_file": ("approve", "reject")}),
+    ]
+    assert gates_of(graph) == {
+        "send_email": ("approve", "edit", "reject", "respond"),
+        "delete_file": ("approve", "reject"),
+    }
+    assert [a.mode for a in agents_of(three_calls("per_call"))] == ["per_call"]
+
+
+def test_declared_gates_are_merged_with_the_agents_own():
+    graph = agent([say("hi")], interrupt_on={"send_email": {"allowed_decisions": ["approve"]}})
+
+    run = simulate(graph, "go", gated={"send_email": ["reject"], "read_file": True})
+
+    assert run.gated == {
+        "send_email": ("approve", "reject"),
+        "read_file": ("approve", "edit", "reject", "respond"),
+    }
+    plain = agent([say("hi")], interrupt_on={"send_email": True})
+    assert simulate(plain, "go", gated={"delete_file"}).gated["delete_file"] == (
+        "approve",
+        "edit",
+        "reject",
+        "respond",
+    )
+
+
+def test_asimulate_behaves_like_simulate():
+    run = asyncio.run(
+        asimulate(three_calls("per_call"), "go", Reviewer([edit(to="alice"), reject("keep")]))
+    )
+
+    assert run.status == "finished"
+    assert [(e.name, dict(e.args), e.resume) for e in run.executed] == [
+        ("read_file", {"path": "/r"}, 0),
+        ("send_email", {"to": "alice", "body": "hi"}, 1),
+    ]
+    assert [s.kind for s in run.steps].count("interrupt") == 2
+
+
+def test_asimulate_streams_a_deep_agent():
+    run = asyncio.run(asimulate(deep_agent(), "Clean up", Reviewer([approve()]), mode="stream"))
+
+    assert run.executed_names == ["task", "delete_file"]
+    assert run.interrupts[0].agent == "cleaner"
+    assert run.stream_events
