@@ -651,11 +651,15 @@ def load_scenario(path: str | Path, name: str | None = None) -> Scenario:
     )
 
 
+MERGED_KEYS = ("run", "expect")
+"""Set members override the shared keys; these two mappings are merged key by key instead."""
+
+
 def _merged(shared: dict[str, Any], member: dict[str, Any]) -> dict[str, Any]:
     merged = dict(shared)
     for key, value in member.items():
         base = merged.get(key)
-        if isinstance(base, Mapping) and isinstance(value, Mapping):
+        if key in MERGED_KEYS and isinstance(base, Mapping) and isinstance(value, Mapping):
             merged[key] = {**base, **value}
         else:
             merged[key] = value

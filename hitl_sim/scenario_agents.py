@@ -218,7 +218,15 @@ def build_agent(scenario: Scenario, model: Any) -> Any:
     offered: dict[str, Any] = {"model": model, "checkpointer": checkpointer}
     if tools:
         offered["tools"] = list(tools.values())
-    return factory(**_accepted(factory, offered), **spec.options)
+    given = {**_accepted(factory, offered), **spec.options}
+    try:
+        inspect.signature(factory).bind(**given)
+    except TypeError as exc:
+        raise ScenarioError(
+            f"{where}: factory {spec.factory!r} cannot be called with {sorted(given)}: {exc}.\n"
+            f"Its signature is {spec.factory}{inspect.signature(factory)}; fix `agent.options`."
+        ) from None
+    return factory(**given)
 
 
 def _create_agent(
