@@ -434,7 +434,7 @@ def _check(made: Call, label: str, bound: _Bound) -> None:
                 bound,
                 f"argument {name!r} of tool {made.name!r} must be {wanted}, "
                 f"got {type(value).__name__} {value!r}",
-                f"Pass a {wanted} for {name!r} in the scripted call.",
+                f"Change {name!r} in the scripted call to a value of type {wanted}.",
             )
 
 

@@ -374,3 +374,30 @@ def test_works_inside_hand_written_stategraph_nodes_with_interrupt():
     assert EXECUTED == [("delete_file", "/srv/a")]
     assert done["messages"][-1].content == "Deleted."
     assert model.requests[1].messages[-1].content == "deleted /srv/a"
+
+
+def test_clear_requests_forgets_the_log_and_restarts_turn_counts():
+    model = FunctionChatModel(lambda messages, info: say(f"turn {info.turn}"))
+    assert model.invoke("a").content == "turn 1"
+    model.clear_requests()
+    assert model.requests == []
+    assert model.invoke("b").content == "turn 1"
+
+
+LETTER = {
+    "name": "letter",
+    "description": "Send a letter.",
+    "parameters": {
+        "type": "object",
+        "properties": {"to": {"anyOf": [{"$ref": "#/$defs/Address"}, {"type": "null"}]}},
+        "required": ["to"],
+    },
+}
+
+
+def test_provider_builtin_tools_and_unjudgeable_schemas_do_not_block_calls():
+    web_search = {"type": "web_search_preview"}
+    model = ScriptedChatModel([[call("web_search_preview", q="x"), call("letter", to=1)]])
+    message = model.bind_tools([web_search, LETTER]).invoke("x")
+    assert [tc["name"] for tc in message.tool_calls] == ["web_search_preview", "letter"]
+    assert model.requests[0].tools == ("web_search_preview", "letter")

@@ -59,17 +59,17 @@ def _message(text: str) -> str:
         (
             call("send_email", to=3, body="hi"),
             "argument 'to' of tool 'send_email' must be string, got int 3",
-            "Pass a string for 'to' in the scripted call.",
+            "Change 'to' in the scripted call to a value of type string.",
         ),
         (
             call("send_email", to="bob", body="hi", cc=["x"]),
             "argument 'cc' of tool 'send_email' must be string | null, got list ['x']",
-            "Pass a string | null for 'cc' in the scripted call.",
+            "Change 'cc' in the scripted call to a value of type string | null.",
         ),
         (
             call("send_email", to="bob", body="hi", urgent=1),
             "argument 'urgent' of tool 'send_email' must be boolean, got int 1",
-            "Pass a boolean for 'urgent' in the scripted call.",
+            "Change 'urgent' in the scripted call to a value of type boolean.",
         ),
     ],
     ids=["unknown-tool", "missing-argument", "wrong-type", "wrong-type-optional", "int-for-bool"],

@@ -158,3 +158,9 @@ def test_override_models_needs_a_model_or_a_mapping_of_models():
         "override_models() needs a chat model (e.g. ScriptedChatModel([...])) or a mapping from "
         "model string to chat model, got 'openai:gpt-4o'."
     )
+
+
+def test_a_string_without_a_known_provider_resolves_as_written():
+    model = ScriptedChatModel([])
+    with override_models({"my-local-model": model}):
+        assert init_chat_model("my-local-model") is model
