@@ -107,7 +107,7 @@ def snapshot_text(
 def to_yaml(data: Any) -> str:
     """Block-style YAML, keys in the given order, multi-line strings as `|` blocks."""
     return yaml.dump(
-        data,
+        _blocks(data),
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
@@ -135,6 +135,23 @@ def _short(data: dict[Any, Any] | list[Any]) -> bool:
 _FLOW_WIDTH = 60
 
 
+class _Block(dict[Any, Any]):
+    """A mapping that is a list item (a message, an event): always printed as a block."""
+
+
+def _blocks(data: Any, item: bool = False) -> Any:
+    if isinstance(data, dict):
+        made = {key: _blocks(value) for key, value in data.items()}
+        return _Block(made) if item else made
+    if isinstance(data, list):
+        return [_blocks(value, item=True) for value in data]
+    return data
+
+
+def _block(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.MappingNode:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=False)
+
+
 def _dict(dumper: yaml.SafeDumper, data: dict[Any, Any]) -> yaml.MappingNode:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=_short(data) or None)
 
@@ -145,6 +162,7 @@ def _list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.SequenceNode:
 
 _Dumper.add_representer(str, _str)
 _Dumper.add_representer(dict, _dict)
+_Dumper.add_representer(_Block, _block)
 _Dumper.add_representer(list, _list)
 
 

@@ -45,13 +45,13 @@ def delete_file(path: str) -> str:
     return f"deleted {path}"
 
 
-def agent(mode="batched", *, api_key="sk-live-123456"):
+def agent(mode="batched", *, api_key="sk-live-123456", path="/srv/a"):
     """Asks to delete a file and send an email in one turn, both gated."""
     return create_agent(
         ScriptedChatModel(
             [
                 [
-                    call("delete_file", path="/srv/a"),
+                    call("delete_file", path=path),
                     call("send_email", to="ops@example.com", body="done", api_key=api_key),
                 ],
                 say("Kept /srv/a; emailed the team."),
