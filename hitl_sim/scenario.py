@@ -162,7 +162,9 @@ class GateSpec(_Spec):
 
 
 Gates = dict[str, Annotated[GateSpec, BeforeValidator(_interrupt_on_entry)]]
-Checkpointer = Literal["memory", "sqlite", "none"]
+Checkpointer = Literal["memory", "sqlite", "postgres", "none"]
+"""None in a file: the kind the run selects (`--hitl-checkpointer`, `hitl-sim run
+--checkpointer`; default memory)."""
 
 
 class CreateAgentSpec(_Spec):
@@ -173,7 +175,7 @@ class CreateAgentSpec(_Spec):
     description_prefix: str | None = None
     system_prompt: str | None = None
     name: str | None = None
-    checkpointer: Checkpointer = "memory"
+    checkpointer: Checkpointer | None = None
 
 
 class SubagentSpec(_Spec):
@@ -192,7 +194,7 @@ class DeepAgentSpec(_Spec):
     interrupt_on: Gates = {}
     subagents: tuple[SubagentSpec, ...] = ()
     system_prompt: str | None = None
-    checkpointer: Checkpointer = "memory"
+    checkpointer: Checkpointer | None = None
 
 
 class FactorySpec(_Spec):
@@ -202,7 +204,7 @@ class FactorySpec(_Spec):
     takes them, plus `options`."""
     options: dict[str, Any] = {}
     tools: dict[str, ToolSpec] = {}
-    checkpointer: Checkpointer = "memory"
+    checkpointer: Checkpointer | None = None
 
     @field_validator("factory")
     @classmethod

@@ -192,24 +192,34 @@ def build_model(scenario: Scenario) -> ScriptedChatModel:
 # --- agents ------------------------------------------------------------------------------
 
 
+_OWN: Any = object()
+
+
 def build_checkpointer(kind: Checkpointer) -> Any:
+    """A fresh in-process checkpointer of `kind` (the runner uses `hitl_sim.checkpointers`)."""
     if kind == "none":
         return None
     if kind == "sqlite":
         from langgraph.checkpoint.sqlite import SqliteSaver
 
         return SqliteSaver(sqlite3.connect(":memory:", check_same_thread=False))
+    if kind == "postgres":
+        raise ScenarioError(
+            "A postgres checkpointer needs a server: run the scenario with run_scenario(..., "
+            "checkpointer='postgres') and HITL_SIM_POSTGRES_URL set."
+        )
     from langgraph.checkpoint.memory import InMemorySaver
 
     return InMemorySaver()
 
 
-def build_agent(scenario: Scenario, model: Any) -> Any:
-    """The compiled graph under test."""
+def build_agent(scenario: Scenario, model: Any, checkpointer: Any = _OWN) -> Any:
+    """The compiled graph under test, on `checkpointer` (default: what the file names)."""
     spec = scenario.agent
     where = scenario.where
     tools = build_tools(spec.tools, where)
-    checkpointer = build_checkpointer(spec.checkpointer)
+    if checkpointer is _OWN:
+        checkpointer = build_checkpointer(spec.checkpointer or "memory")
     if isinstance(spec, CreateAgentSpec):
         return _create_agent(spec, model, tools, checkpointer)
     if isinstance(spec, DeepAgentSpec):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import re
 import time
 from collections import Counter
@@ -60,70 +61,106 @@ class ScenarioResult:
 
 
 def run_scenario(
-    scenario: Scenario | str | Path, *, update_snapshots: bool = False
+    scenario: Scenario | str | Path,
+    *,
+    update_snapshots: bool = False,
+    checkpointer: str | None = None,
 ) -> ScenarioResult:
-    """Run one scenario (a `Scenario`, or the path of a one-scenario file) and compare."""
+    """Run one scenario (a `Scenario`, or the path of a one-scenario file) and compare.
+
+    `checkpointer` is the kind (memory, sqlite, postgres) for scenarios whose agent names none;
+    default memory. `update_snapshots` writes `expect.snapshot` files instead of comparing.
+    """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     started = time.perf_counter()
     result = ScenarioResult(scenario)
     try:
-        _run(scenario, result, update_snapshots)
+        _run(scenario, result, update_snapshots, checkpointer or "memory")
     finally:
         result.seconds = time.perf_counter() - started
     return result
 
 
-def _run(scenario: Scenario, result: ScenarioResult, update_snapshots: bool) -> None:
-    from hitl_sim.scenario_agents import build_agent, build_model, build_reviewer
+# A phase is one call into the driver: the first run, then each `then:` step. It returns a Run,
+# or (async scenarios) an awaitable of one.
+Phase = tuple[str, ExpectSpec, Callable[[Any, "Run | None"], Any]]
 
+
+def _run(scenario: Scenario, result: ScenarioResult, update: bool, default_kind: str) -> None:
+    from hitl_sim.checkpointers import checkpoint_store
+    from hitl_sim.scenario_agents import build_model
+
+    kind = scenario.agent.checkpointer or default_kind
     model = build_model(scenario)
-    graph = build_agent(scenario, model)
-    where = scenario.where
-    options = _options(scenario)
-    reviewer = build_reviewer(scenario.reviewer, where)
-    first = _attempt(
-        "run",
-        lambda: _simulate(scenario, graph, scenario.input, reviewer, options),
-        scenario.expect,
-        result,
-    )
-    if first is None:
-        return
-    for index, step in enumerate(scenario.then, start=1):
-        label = f"then[{index - 1}] ({step.action})"
-        reviewer = build_reviewer(step.reviewer, where)
-        previous = result.runs[-1]
-        after = _attempt(
-            label,
-            functools.partial(_step, scenario, graph, step, reviewer, previous, options),
-            step.expect,
-            result,
-        )
-        if after is None:
-            return
-    last = result.runs[-1]
-    if last.status == "finished":
-        _script_used(model, result)
-    if scenario.expect.snapshot:
-        _snapshot(scenario, result.runs[0], update_snapshots, result)
-
-
-def _attempt(
-    label: str, action: Callable[[], Run], expect: ExpectSpec, result: ScenarioResult
-) -> Run | None:
-    """Run `action`; compare with `expect` (a raised error is compared with `expect.raises`)."""
-    try:
-        run = action()
-    except Exception as exc:
-        if expect.raises is None:
-            result.failures.append(
-                f"{label}: raised {type(exc).__name__}: {exc}\n  (expected no exception; "
-                "if it is intended, add expect.raises: {type: ..., match: ...})"
-            )
+    phases = _phases(scenario)
+    if kind == "none":
+        graph = _graph(scenario, model, None)
+        if scenario.run.async_:
+            asyncio.run(_adrive(graph, phases, result))
         else:
-            result.failures.extend(f"{label}: {f}" for f in _error_failures(expect.raises, exc))
-        return None
+            _drive(graph, phases, result)
+    else:
+        with checkpoint_store(kind) as store:  # type: ignore[arg-type]
+            if scenario.run.async_:
+                asyncio.run(_adrive_on(store, scenario, model, phases, result))
+            else:
+                with store.open() as saver:
+                    _drive(_graph(scenario, model, saver), phases, result)
+    if result.runs and result.runs[-1].status == "finished":
+        _script_used(model, result)
+    if scenario.expect.snapshot and result.runs:
+        _snapshot(scenario, result.runs[0], update, result)
+
+
+def _graph(scenario: Scenario, model: Any, saver: Any) -> Any:
+    from hitl_sim.scenario_agents import build_agent
+
+    return build_agent(scenario, model, saver)
+
+
+async def _adrive_on(
+    store: Any, scenario: Scenario, model: Any, phases: list[Phase], result: ScenarioResult
+) -> None:
+    async with store.aopen() as saver:
+        await _adrive(_graph(scenario, model, saver), phases, result)
+
+
+def _drive(graph: Any, phases: list[Phase], result: ScenarioResult) -> None:
+    previous: Run | None = None
+    for label, expect, action in phases:
+        try:
+            outcome = action(graph, previous)
+        except Exception as exc:
+            _raised(label, expect, exc, result)
+            return
+        previous = _ran(label, expect, outcome, result)
+
+
+async def _adrive(graph: Any, phases: list[Phase], result: ScenarioResult) -> None:
+    previous: Run | None = None
+    for label, expect, action in phases:
+        try:
+            outcome = action(graph, previous)
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
+        except Exception as exc:
+            _raised(label, expect, exc, result)
+            return
+        previous = _ran(label, expect, outcome, result)
+
+
+def _raised(label: str, expect: ExpectSpec, exc: Exception, result: ScenarioResult) -> None:
+    if expect.raises is None:
+        result.failures.append(
+            f"{label}: raised {type(exc).__name__}: {exc}\n  (expected no exception; "
+            "if it is intended, add expect.raises: {type: ..., match: ...})"
+        )
+    else:
+        result.failures.extend(f"{label}: {f}" for f in _error_failures(expect.raises, exc))
+
+
+def _ran(label: str, expect: ExpectSpec, run: Run, result: ScenarioResult) -> Run:
     if not result.runs or result.runs[-1] is not run:  # recover() continues the same Run
         result.runs.append(run)
     if expect.raises is not None:
@@ -132,6 +169,21 @@ def _attempt(
         )
     result.failures.extend(f"{label}: {f}" for f in compare(run, expect))
     return run
+
+
+def _phases(scenario: Scenario) -> list[Phase]:
+    from hitl_sim.scenario_agents import build_reviewer
+
+    options = _options(scenario)
+    reviewer = build_reviewer(scenario.reviewer, scenario.where)
+    phases: list[Phase] = [
+        ("run", scenario.expect, functools.partial(_first, scenario, reviewer, options))
+    ]
+    for index, step in enumerate(scenario.then):
+        step_reviewer = build_reviewer(step.reviewer, scenario.where)
+        action = functools.partial(_step, scenario, step, step_reviewer, options)
+        phases.append((f"then[{index}] ({step.action})", step.expect, action))
+    return phases
 
 
 def _options(scenario: Scenario) -> dict[str, Any]:
@@ -160,36 +212,38 @@ def _unavailable(scenario: Scenario) -> bool:
     return scenario.reviewer is not None and scenario.reviewer.unavailable
 
 
-def _simulate(
-    scenario: Scenario, graph: Any, given: Any, reviewer: Any, options: dict[str, Any]
-) -> Run:
+def _first(
+    scenario: Scenario, reviewer: Any, options: dict[str, Any], graph: Any, previous: Run | None
+) -> Any:
     from hitl_sim.driver import asimulate, simulate
 
-    if scenario.run.async_:
-        return asyncio.run(asimulate(graph, given, reviewer, **options))
-    return simulate(graph, given, reviewer, **options)
+    run = asimulate if scenario.run.async_ else simulate
+    return run(graph, scenario.input, reviewer, **options)
 
 
 def _step(
     scenario: Scenario,
-    graph: Any,
     step: StepSpec,
     reviewer: Any,
-    previous: Run,
     options: dict[str, Any],
-) -> Run:
+    graph: Any,
+    previous: Run | None,
+) -> Any:
     from hitl_sim import driver
 
+    assert previous is not None  # a step follows a run
     options = {k: v for k, v in options.items() if k != "thread_id"}
     options["expect_pending"] = bool(step.reviewer and step.reviewer.unavailable)
     thread = previous.thread_id if step.thread == "same" else step.thread
+    asynchronous = scenario.run.async_
     if step.action == "recover":
-        if scenario.run.async_:
-            return asyncio.run(driver.arecover(previous, graph, reviewer, **options))
-        return driver.recover(previous, graph, reviewer, **options)
-    if step.action == "resume":
+        recover = driver.arecover if asynchronous else driver.recover
+        return recover(previous, graph, reviewer, **options)
+    if step.action == "resume" and (not asynchronous or thread is None):
         return driver.resume(graph, thread, reviewer, **options)
-    return _simulate(scenario, graph, step.input, reviewer, {**options, "thread_id": thread})
+    given = None if step.action == "resume" else step.input
+    simulate = driver.asimulate if asynchronous else driver.simulate
+    return simulate(graph, given, reviewer, **{**options, "thread_id": thread})
 
 
 # --- comparing --------------------------------------------------------------------------------
