@@ -83,11 +83,11 @@ def _interrupt(interrupt: PendingInterrupt) -> list[str]:
 def _decision(record: DecisionRecord) -> list[str]:
     decision = record.decision
     about = f" {_call(record.action.name, record.action.args)}" if record.action else ""
-    line = f"decision for #{record.interrupt.seq}{about}: {_short(decision.describe(), 100)}"
+    lines = [f"decision for #{record.interrupt.seq}{about}: {_short(decision.describe(), 100)}"]
     edited = record.payload.get("edited_action") if isinstance(record.payload, Mapping) else None
     if decision.type == "edit" and isinstance(edited, Mapping):
-        line += f" -> {_call(str(edited.get('name')), edited.get('args') or {})}"
-    return [line]
+        lines.append(f"    -> {_call(str(edited.get('name')), edited.get('args') or {})}")
+    return lines
 
 
 def _tool(record: ToolExecution | SideEffect) -> list[str]:

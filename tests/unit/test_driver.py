@@ -160,7 +160,8 @@ def test_the_timeline_reads_as_the_story_of_the_run():
             "               send_email(to='bob', body='hi')  allowed: approve/edit/reject/respond",
             "               delete_file(path='/srv/a')  allowed: approve/reject",
             "    +2h r1 decision for #1 send_email(to='bob', body='hi'): "
-            "edit(to='alice', by='ann', after=2:00:00) -> send_email(to='alice', body='hi')",
+            "edit(to='alice', by='ann', after=2:00:00)",
+            "               -> send_email(to='alice', body='hi')",
             "    +2h r1 decision for #1 delete_file(path='/srv/a'): reject('keep it')",
             "    +2h r1 resume 1 (#1): Command(resume={'decisions': [edit, reject]})",
             "    +2h r1 tool send_email(to='alice', body='hi') -> sent to alice",
