@@ -82,16 +82,13 @@ class _PlannedReviewer:
     def __init__(self, plan: RunPlan, config: HitlConfig) -> None:
         self.mode = config.interrupt_mode
         self.queues = [list(turn.decisions) for turn in plan.turns]
-        self.turn = -1
         self.seen: set[str] = set()
         self.calls = {c.id: index for index, t in enumerate(plan.turns) for c in t.calls}
 
     def decide(self, interrupt: PendingInterrupt, run: Run) -> Sequence[Decision] | None:
+        turn = self.turn_of(interrupt)
         if self.mode == "batched":
-            self.turn += 1
-            if self.turn >= len(self.queues):
-                return None
-            planned, self.queues[self.turn] = self.queues[self.turn], []
+            planned, self.queues[turn] = self.queues[turn], []
             if len(planned) == len(interrupt.actions):
                 return [_sendable(d) for d in planned]
             # a count mismatch on purpose: send every entry verbatim, as the oracle assumes
@@ -100,9 +97,18 @@ class _PlannedReviewer:
                 unchecked(d.payload_for(a) if isinstance(d, Decision) else d)
                 for d, a in zip(planned, actions, strict=False)
             ]
-        action = interrupt.actions[0]
-        queue = self.queues[self.calls.get(action.tool_call_id, 0)]
+        queue = self.queues[turn]
         return [_sendable(queue.pop(0))] if queue else None
+
+    def turn_of(self, interrupt: PendingInterrupt) -> int:
+        ids = [action.tool_call_id for action in interrupt.actions]
+        turn = self.calls.get(ids[0]) if ids else None
+        if turn is None:
+            raise InvalidArgument(
+                f"{interrupt.label} reviews calls {ids!r}, none of which the plan made. "
+                "FuzzAgent needs the driver to match reviewed calls to the plan's tool-call ids."
+            )
+        return turn
 
     def unused(self) -> list[Decision]:
         return [_sendable(d) for queue in self.queues for d in queue]
@@ -231,7 +237,9 @@ def compare(outcomes: Sequence[Outcome], run: Run, plan: RunPlan) -> list[str]:
     expected_runs = sorted(
         ((e.name, dict(e.args), e.call_id) for o in outcomes for e in o.executed), key=key
     )
-    actual_runs = sorted(((e.name, dict(e.args), e.call_id) for e in run.executed), key=key)
+    actual_runs = sorted(
+        ((e.name, dict(e.args), e.call_id) for e in run.executed if e.error is None), key=key
+    )
     differ("executed tools", expected_runs, actual_runs)
     replies = [(r.tool_call_id, r.name, r.content, r.status) for o in outcomes for r in o.replies]
     actual_replies = [_reply_of(m) for m in run.messages if isinstance(m, ToolMessage)]

@@ -109,6 +109,8 @@ class HitlConfig:
     description_prefix: str = DESCRIPTION_PREFIX
     gates: Mapping[str, Gate] = field(init=False, repr=False, compare=False)
     functions: Mapping[str, Callable[..., Any]] = field(init=False, repr=False, compare=False)
+    schemas: Mapping[str, Any] = field(init=False, repr=False, compare=False)
+    """Tool name -> the pydantic `args_schema` that checks and coerces the tool's arguments."""
 
     def __post_init__(self) -> None:
         if self.interrupt_mode not in ("batched", "per_call"):
@@ -137,6 +139,15 @@ class HitlConfig:
             functions = {tool.name: _func_of(tool) for tool in self.tools}
         object.__setattr__(self, "gates", gates)
         object.__setattr__(self, "functions", functions)
+        tools = self.tools.values() if isinstance(self.tools, Mapping) else self.tools
+        schemas = {
+            getattr(tool, "name", None): getattr(tool, "args_schema", None) for tool in tools
+        }
+        object.__setattr__(
+            self,
+            "schemas",
+            {name: schema for name, schema in schemas.items() if hasattr(schema, "model_validate")},
+        )
 
     @classmethod
     def of(cls, middleware: Any, tools: Sequence[Any] | Mapping[str, Any]) -> HitlConfig:
@@ -313,7 +324,7 @@ class _Oracle:
     def __init__(self, config: HitlConfig) -> None:
         self.config = config
 
-    def run_tool(self, call: Call, edited: Any) -> tuple[Execution, Reply]:
+    def run_tool(self, call: Call, edited: Any) -> tuple[Execution | None, Reply]:
         """Run `call` (as the reviewer `edited` it, if they did) like `wrap_tool_call` does."""
         name, args = call.name, call.args
         if edited is not None:
@@ -330,7 +341,19 @@ class _Oracle:
                 f"the model called {name!r}, which is not one of the oracle's tools "
                 f"({', '.join(sorted(self.config.functions))}). Pass every tool the agent has."
             )
-        content = _content(func(**_declared(func, args)))
+        execution: Execution | None = Execution(name, dict(args), call.id)
+        status: Literal["success", "error"] = "success"
+        problems = _argument_errors(self.config.schemas.get(name), args)
+        if problems is None:
+            kwargs = _validated(self.config.schemas.get(name), func, args)
+            content = _content(func(**kwargs))
+        else:
+            execution, status = None, "error"
+            listed = "\n".join(f"{loc}: {msg}" for loc, msg in problems)
+            content = (
+                f"Error invoking tool '{name}' with kwargs {dict(args)} with error:\n {listed}\n"
+                " Please fix the error and try again."
+            )
         if edited is not None and self.config.edit_notice:
             notice = (
                 f"{self.config.edit_notice} Executed instead: {name} with arguments "
@@ -340,7 +363,7 @@ class _Oracle:
                 notice += "\n\nTool response:"
             if isinstance(content, str) and notice not in content:
                 content = f"{notice}\n{content}" if content else notice
-        return Execution(name, dict(args), call.id), Reply(call.id, name, content)
+        return execution, Reply(call.id, name, content, status)
 
     def run_tools(
         self, calls: Iterable[Call], edits: Mapping[str, Any], stage: Stage = "tool"
@@ -357,7 +380,8 @@ class _Oracle:
             except Exception as exc:
                 failures.append(_failure(exc, stage, call.id))
                 continue
-            executed.append(execution)
+            if execution is not None:
+                executed.append(execution)
             replies.append(reply)
         return executed, replies, failures
 
@@ -460,7 +484,8 @@ class _Oracle:
                     pending.append(call.id)
                     continue
                 answer = _payload(queue.pop(0), action)
-                problem = _schema_problem(answer, call.name, gate.allowed)
+                schema = self.config.schemas.get(call.name)
+                problem = _schema_problem(answer, call.name, gate.allowed, schema)
                 if problem:
                     failures.append(Failure("ValidationError", None, "resume", problem, call.id))
                     pending.append(call.id)
@@ -485,19 +510,38 @@ class _Oracle:
         )
 
 
-def _declared(func: Callable[..., Any], args: Mapping[str, Any]) -> dict[str, Any]:
-    """The arguments the tool receives: undeclared ones are dropped, as its schema drops them."""
+def _argument_errors(schema: Any, args: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+    """(location, message) of each error the tool's `args_schema` finds in `args`; None if valid."""
+    if schema is None:
+        return None
+    from pydantic import ValidationError
+
+    try:
+        schema.model_validate(dict(args))
+    except ValidationError as exc:
+        return [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
+    return None
+
+
+def _validated(schema: Any, func: Callable[..., Any], args: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments the tool's function receives: validated (coerced) by its schema if it has
+    one, undeclared ones dropped, as LangChain's `BaseTool` does."""
+    if schema is not None:
+        model = schema.model_validate(dict(args))
+        return {key: getattr(model, key) for key in model.model_dump() if key in args}
     params = inspect.signature(func).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return dict(args)
     return {k: v for k, v in args.items() if k in params}
 
 
-def _schema_problem(answer: Any, tool: str, allowed: Sequence[str]) -> tuple[str, ...]:
+def _schema_problem(
+    answer: Any, tool: str, allowed: Sequence[str], schema: Any = None
+) -> tuple[str, ...]:
     """Fragments of the pydantic error a per_call `response_schema` raises for `answer`.
 
-    Empty when the answer is valid. Edit args are not checked against the tool's schema here
-    (strategies draw them from it); an edit's `name` must be the reviewed tool.
+    Empty when the answer is valid. An edit's `name` must be the reviewed tool and its `args`
+    must pass the tool's schema (undeclared extra args pass).
     """
     kinds = list(dict.fromkeys(allowed))
     if not isinstance(answer, Mapping):
@@ -526,6 +570,9 @@ def _schema_problem(answer: Any, tool: str, allowed: Sequence[str]) -> tuple[str
             return ("edited_action.name", f"Input should be '{tool}'")
         if not isinstance(edited.get("args"), Mapping):
             return ("edited_action.args",)
+        errors = _argument_errors(schema, edited["args"])
+        if errors:
+            return tuple(f"edited_action.args.{loc}\n  {msg}" for loc, msg in errors)
     return ()
 
 
