@@ -1,0 +1,189 @@
+"""The `hitl-sim` command: run scenario files and report, or list them.
+
+    hitl-sim run [PATHS...] [-k TEXT] [--junit-xml PATH] [--checkpointer KIND] [--snapshot-update]
+    hitl-sim list [PATHS...] [-k TEXT]
+
+PATHS are scenario files or directories (default: the built-in catalog). Exit status: 0 when every
+scenario passed, 1 when one failed, 2 when a file is malformed or the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from hitl_sim.errors import HitlSimError, ScenarioError
+
+if TYPE_CHECKING:
+    from hitl_sim.scenario import Scenario
+
+
+@dataclass
+class _Row:
+    id: str
+    description: str
+    status: str
+    """PASS, FAIL or ERROR."""
+    seconds: float
+    details: str = ""
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Entry point of the `hitl-sim` console script; returns the exit status."""
+    out = out or sys.stdout
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return _list(args, out)
+        return _run(args, out)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=out)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hitl-sim", description="Run human-in-the-loop scenario files and report."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run scenarios and print a summary table")
+    listing = commands.add_parser("list", help="list scenarios with their descriptions")
+    for command in (run, listing):
+        command.add_argument(
+            "paths", nargs="*", type=Path, help="scenario files or directories (default: catalog)"
+        )
+        command.add_argument(
+            "-k",
+            dest="keywords",
+            action="append",
+            default=[],
+            metavar="TEXT",
+            help="only scenarios whose id or tags contain TEXT (repeat for any of several)",
+        )
+    run.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
+    run.add_argument(
+        "--checkpointer",
+        choices=["memory", "sqlite", "postgres"],
+        default="memory",
+        help="checkpointer for scenarios whose agent names none (default: memory)",
+    )
+    run.add_argument(
+        "--snapshot-update",
+        action="store_true",
+        help="write the snapshots of scenarios that expect one instead of comparing",
+    )
+    return parser
+
+
+def _selected(args: argparse.Namespace) -> list[tuple[str, Scenario]]:
+    from hitl_sim.catalog import catalog_dir
+    from hitl_sim.scenario import find_scenario_files, load_scenarios
+
+    paths = list(args.paths) or [catalog_dir()]
+    found = []
+    for path in find_scenario_files(paths):
+        for scenario in load_scenarios(path):
+            ident = _ident(path, scenario.name)
+            searched = " ".join((ident, *scenario.tags))
+            if not args.keywords or any(k in searched for k in args.keywords):
+                found.append((ident, scenario))
+    return found
+
+
+def _ident(path: Path, name: str) -> str:
+    try:
+        shown = path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        shown = Path(path.parent.name, path.name)
+    return str(shown) if path.stem == name else f"{shown}::{name}"
+
+
+def _list(args: argparse.Namespace, out: TextIO) -> int:
+    selected = _selected(args)
+    for ident, scenario in selected:
+        description = " ".join(scenario.description.split())
+        print(f"{ident}\n    {description}", file=out)
+    print(f"{len(selected)} scenario(s)", file=out)
+    return 0
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    from hitl_sim.scenario_runner import run_scenario
+
+    started = time.perf_counter()
+    rows: list[_Row] = []
+    for ident, scenario in _selected(args):
+        description = " ".join(scenario.description.split())
+        began = time.perf_counter()
+        try:
+            result = run_scenario(
+                scenario,
+                update_snapshots=args.snapshot_update,
+                checkpointer=args.checkpointer,
+            )
+        except HitlSimError as exc:
+            seconds = time.perf_counter() - began
+            rows.append(_Row(ident, description, "ERROR", seconds, f"{type(exc).__name__}: {exc}"))
+            continue
+        status = "PASS" if result.passed else "FAIL"
+        rows.append(_Row(ident, description, status, result.seconds, result.report()))
+    _print_table(rows, out)
+    for row in rows:
+        if row.status != "PASS":
+            print(f"\n{'=' * 30} {row.status}: {row.id} {'=' * 30}\n{row.details}", file=out)
+    total = time.perf_counter() - started
+    counts = {s: sum(r.status == s for r in rows) for s in ("PASS", "FAIL", "ERROR")}
+    print(
+        f"\n{counts['PASS']} passed, {counts['FAIL']} failed, {counts['ERROR']} errors "
+        f"in {total:.2f}s",
+        file=out,
+    )
+    if args.junit_xml is not None:
+        _write_junit(rows, args.junit_xml, total)
+    if counts["ERROR"]:
+        return 2
+    return 1 if counts["FAIL"] or not rows else 0
+
+
+def _print_table(rows: list[_Row], out: TextIO) -> None:
+    width = max([len("scenario"), *(len(r.id) for r in rows)])
+    print(f"{'scenario':<{width}}  result  time", file=out)
+    print(f"{'-' * width}  ------  ------", file=out)
+    for row in rows:
+        print(f"{row.id:<{width}}  {row.status:<6}  {row.seconds:5.2f}s", file=out)
+
+
+def _write_junit(rows: list[_Row], path: Path, total: float) -> None:
+    suite = ET.Element(
+        "testsuite",
+        name="hitl-sim",
+        tests=str(len(rows)),
+        failures=str(sum(r.status == "FAIL" for r in rows)),
+        errors=str(sum(r.status == "ERROR" for r in rows)),
+        time=f"{total:.3f}",
+    )
+    for row in rows:
+        file, _, name = row.id.partition("::")
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=file,
+            name=name or Path(file).stem,
+            time=f"{row.seconds:.3f}",
+        )
+        if row.status != "PASS":
+            tag = "failure" if row.status == "FAIL" else "error"
+            element = ET.SubElement(case, tag, message=row.details.splitlines()[0][:200])
+            element.text = row.details
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
