@@ -62,6 +62,9 @@ class Say:
 
 def call(name: str, /, **args: Any) -> Call:
     """A turn (or part of a batched turn) in which the model calls tool `name` with `args`."""
+    given: Any = name
+    if not isinstance(given, str) or not given:
+        raise InvalidArgument(f"call() needs a tool name (a non-empty str) first, got {name!r}.")
     return Call(name, dict(args))
 
 
@@ -201,18 +204,17 @@ class _FakeChatModel(BaseChatModel):
 
     def _message_of(self, scripted: Turn, label: str, bound: _Bound) -> AIMessage:
         if isinstance(scripted, AIMessage):
-            for tool_call in scripted.tool_calls:
-                _check(Call(tool_call["name"], tool_call["args"], tool_call["id"]), label, bound)
+            calls = [Call(tc["name"], tc["args"], tc["id"]) for tc in scripted.tool_calls]
+            _check_all(calls, scripted, label, bound)
             return scripted.model_copy(deep=True)
         parts = _parts_of(scripted, label)
+        calls = [part for part in parts if isinstance(part, Call)]
+        _check_all(calls, scripted, label, bound)
         text = "".join(part.text for part in parts if isinstance(part, Say))
-        tool_calls = []
-        for part in parts:
-            if isinstance(part, Call):
-                _check(part, label, bound)
-                tool_calls.append(
-                    {"name": part.name, "args": dict(part.args), "id": part.id or self._new_id()}
-                )
+        tool_calls = [
+            {"name": made.name, "args": dict(made.args), "id": made.id or self._new_id()}
+            for made in calls
+        ]
         return AIMessage(content=text, tool_calls=tool_calls)
 
     def _new_id(self) -> str:
@@ -296,6 +298,8 @@ class ScriptedChatModel(_FakeChatModel):
         position = self._used[key]
         if position >= len(script):
             who = f" for agent {key!r}" if self._per_agent else ""
+            if not self._per_agent and info.agent is not None:
+                who = f" (asked by agent {info.agent!r})"
             raise ScriptExhausted(
                 f"{type(self).__name__} ran out of script{who}: the agent asked for turn "
                 f"{position + 1} but the script has {_count(len(script), 'turn')}.\n"
@@ -400,6 +404,37 @@ def _spec_of(tool: Any) -> _Tool:
         return _Tool(str(tool.get("name", tool.get("type", "?"))), {})  # provider built-in
     function = convert_to_openai_tool(tool)["function"]
     return _Tool(function["name"], function.get("parameters") or {})
+
+
+def _check_all(calls: list[Call], scripted: Turn, label: str, bound: _Bound) -> None:
+    for made in calls:
+        _check(made, label, bound)
+    choice = bound.tool_choice
+    forced = _forced_tool(choice)
+    if choice == "none" and calls:
+        problem = "makes a tool call"
+    elif choice in ("any", "required", True) and not calls:
+        problem = "makes no tool call"
+    elif forced is not None and (not calls or any(made.name != forced for made in calls)):
+        problem = f"does not call only {forced!r}"
+    else:
+        return
+    raise ScenarioError(
+        f"{label}: the agent bound its tools with tool_choice={choice!r}, but the scripted turn "
+        f"{problem}: {scripted!r}.\n"
+        f"Tools bound for this turn: {', '.join(bound.names) or '(none)'}\n"
+        "A real model obeys tool_choice; script a turn that does too."
+    )
+
+
+def _forced_tool(choice: Any) -> str | None:
+    """The one tool a `tool_choice` forces (OpenAI and Anthropic shapes), if any."""
+    if isinstance(choice, str) and choice not in ("auto", "none", "any", "required"):
+        return choice
+    if isinstance(choice, Mapping):
+        name = choice.get("name") or (choice.get("function") or {}).get("name")
+        return str(name) if name else None
+    return None
 
 
 def _check(made: Call, label: str, bound: _Bound) -> None:

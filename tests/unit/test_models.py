@@ -14,6 +14,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.types import Command, interrupt
+from pydantic import BaseModel
 
 from hitl_sim import FunctionChatModel, ScriptedChatModel, call, say
 
@@ -294,7 +295,7 @@ def test_id_prefix_changes_generated_ids():
 
 
 def test_bind_tools_records_tools_and_tool_choice_per_request():
-    model = ScriptedChatModel([say("a"), say("b")])
+    model = ScriptedChatModel([call("delete_file", path="/a"), say("b")])
     model.bind_tools([send_email, delete_file], tool_choice="any").invoke("first")
     model.invoke("second")
 
@@ -302,7 +303,7 @@ def test_bind_tools_records_tools_and_tool_choice_per_request():
     assert (first.tools, first.tool_choice) == (("send_email", "delete_file"), "any")
     assert (second.tools, second.tool_choice) == ((), None)
     assert [m.content for m in first.messages] == ["first"]
-    assert first.response.content == "a"
+    assert first.response.tool_calls[0]["args"] == {"path": "/a"}
     assert (first.turn, second.turn, first.agent) == (1, 2, None)
 
 
@@ -401,3 +402,16 @@ def test_provider_builtin_tools_and_unjudgeable_schemas_do_not_block_calls():
     message = model.bind_tools([web_search, LETTER]).invoke("x")
     assert [tc["name"] for tc in message.tool_calls] == ["web_search_preview", "letter"]
     assert model.requests[0].tools == ("web_search_preview", "letter")
+
+
+def test_structured_output_through_create_agent_is_a_scripted_call():
+    class Weather(BaseModel):
+        city: str
+        celsius: int
+
+    model = ScriptedChatModel([call("Weather", city="Paris", celsius=21)])
+    result = create_agent(model, tools=[], response_format=Weather).invoke(
+        {"messages": [("user", "weather?")]}
+    )
+    assert result["structured_response"] == Weather(city="Paris", celsius=21)
+    assert (model.requests[0].tools, model.requests[0].tool_choice) == (("Weather",), "any")

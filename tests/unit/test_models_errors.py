@@ -267,3 +267,59 @@ def test_function_model_needs_a_callable():
     assert str(excinfo.value) == (
         "FunctionChatModel needs a function (messages, info) -> turn, got [say('x')]."
     )
+
+
+@pytest.mark.parametrize(
+    ("tool_choice", "scripted", "problem"),
+    [
+        ("any", say("No tools today."), "makes no tool call"),
+        ("required", say("No."), "makes no tool call"),
+        ("none", call("delete_file", path="/a"), "makes a tool call"),
+        ("send_email", call("delete_file", path="/a"), "does not call only 'send_email'"),
+        (
+            {"type": "function", "function": {"name": "send_email"}},
+            say("no"),
+            "does not call only 'send_email'",
+        ),
+        (
+            {"type": "tool", "name": "delete_file"},
+            [call("delete_file", path="/a"), call("send_email", to="a", body="b")],
+            "does not call only 'delete_file'",
+        ),
+    ],
+)
+def test_a_turn_that_disobeys_tool_choice_is_named(tool_choice, scripted, problem):
+    model = ScriptedChatModel([scripted])
+    with pytest.raises(ScenarioError) as excinfo:
+        model.bind_tools([send_email, delete_file], tool_choice=tool_choice).invoke("hi")
+    assert str(excinfo.value) == (
+        f"ScriptedChatModel turn 1: the agent bound its tools with tool_choice={tool_choice!r}, "
+        f"but the scripted turn {problem}: {scripted!r}.\n"
+        "Tools bound for this turn: send_email, delete_file\n"
+        "A real model obeys tool_choice; script a turn that does too."
+    )
+
+
+@pytest.mark.parametrize("tool_choice", ["auto", None, "any", {"type": "auto"}])
+def test_a_turn_that_obeys_tool_choice_passes(tool_choice):
+    model = ScriptedChatModel([call("delete_file", path="/a")])
+    message = model.bind_tools([delete_file], tool_choice=tool_choice).invoke("hi")
+    assert message.tool_calls[0]["name"] == "delete_file"
+
+
+@pytest.mark.parametrize("name", ["", 3, None])
+def test_call_needs_a_tool_name(name):
+    with pytest.raises(InvalidArgument) as excinfo:
+        call(name)
+    assert str(excinfo.value) == f"call() needs a tool name (a non-empty str) first, got {name!r}."
+
+
+def test_a_shared_script_running_out_names_the_agent_that_asked():
+    model = ScriptedChatModel([])
+    agent = create_agent(model, tools=[send_email], name="mailer")
+    with pytest.raises(ScriptExhausted) as excinfo:
+        agent.invoke({"messages": [("user", "hi")]})
+    assert str(excinfo.value).splitlines()[0] == (
+        "ScriptedChatModel ran out of script (asked by agent 'mailer'): the agent asked for turn 1 "
+        "but the script has 0 turns."
+    )
