@@ -141,12 +141,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="paths",
         default=[],
     )
-    parser.addini(
-        "hitl_sim_scenarios",
-        "directories (or files) whose .yaml files are scenario files (default: scenarios)",
-        type="paths",
-        default=[],
-    )
 
 
 def _configured_checkpointer(config: pytest.Config) -> str:
@@ -229,91 +223,6 @@ def hitl_checkpointer(hitl_checkpoint_store: CheckpointStore) -> Iterator[BaseCh
 
 # ---- end of durable runs section ---------------------------------------------------------------
 
-
-# ---- scenario files (owned by the scenarios work, issue 4) -------------------------------------
-# YAML files under the scenario directories (ini `hitl_sim_scenarios`, default `scenarios` in the
-# rootdir) become test items, one per scenario: `pytest scenarios/ -k per_call`. A malformed file
-# is a collection error naming the file, line, key, what was expected and the fix.
-
-_SCENARIO_DIRS = pytest.StashKey[tuple[Path, ...]]()
-
-
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix not in (".yaml", ".yml") or "__snapshots__" in file_path.parts:
-        return None
-    if not any(file_path.is_relative_to(folder) for folder in _scenario_dirs(parent.config)):
-        return None
-    collector: pytest.Collector = ScenarioFile.from_parent(parent, path=file_path)
-    return collector
-
-
-def _scenario_dirs(config: pytest.Config) -> tuple[Path, ...]:
-    if _SCENARIO_DIRS not in config.stash:
-        configured = [Path(p).resolve() for p in config.getini("hitl_sim_scenarios")]
-        config.stash[_SCENARIO_DIRS] = tuple(configured) or ((config.rootpath / "scenarios"),)
-    return config.stash[_SCENARIO_DIRS]
-
-
-class ScenarioFile(pytest.File):
-    """A scenario file: one item per scenario it holds."""
-
-    def collect(self) -> Iterator[pytest.Item]:
-        from hitl_sim.scenario import load_scenarios
-
-        for scenario in load_scenarios(self.path):
-            yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
-        from hitl_sim.errors import ScenarioError
-
-        if isinstance(excinfo.value, ScenarioError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-
-class ScenarioFailed(AssertionError):
-    """Some expectations of a scenario did not hold; `.result` has the details."""
-
-    def __init__(self, result: Any) -> None:
-        super().__init__(result.report())
-        self.result = result
-
-
-class ScenarioItem(pytest.Item):
-    """One scenario, run with `hitl_sim.scenario_runner.run_scenario`."""
-
-    def __init__(self, *, scenario: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.scenario = scenario
-        self.extra_keyword_matches.update(scenario.tags)
-
-    def runtest(self) -> None:
-        from hitl_sim.errors import CheckpointerUnavailable
-        from hitl_sim.scenario_runner import run_scenario
-
-        try:
-            result = run_scenario(
-                self.scenario,
-                update_snapshots=bool(getattr(self.config.option, "update_snapshots", False)),
-                checkpointer=selected_checkpointer(self.config),
-            )
-        except CheckpointerUnavailable as exc:
-            pytest.skip(str(exc))
-        if not result.passed:
-            raise ScenarioFailed(result)
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        from hitl_sim.errors import ScenarioError
-
-        if isinstance(excinfo.value, ScenarioFailed | ScenarioError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
-
-    def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"scenario {self.name}"
-
-
-# ---- end of scenario files section -------------------------------------------------------------
 
 # ---- scenario files (owned by the scenarios work, issue 4) -------------------------------------
 # YAML files under the scenario directories (ini `hitl_sim_scenarios`, default `scenarios` in the
