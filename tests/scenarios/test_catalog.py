@@ -1,0 +1,32 @@
+"""The built-in catalog (`scenarios/`) runs green, scenario by scenario.
+
+The catalog lives outside `testpaths`, so the plugin does not collect it in this suite; this
+module runs each scenario once through `run_scenario` (`pytest scenarios/` collects the same files
+as items through the plugin).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hitl_sim.catalog import catalog_dir
+from hitl_sim.scenario import find_scenario_files, load_scenarios
+from hitl_sim.scenario_runner import run_scenario
+
+CATALOG = [
+    pytest.param(
+        scenario, id=f"{path.stem}::{scenario.name}" if path.stem != scenario.name else path.stem
+    )
+    for path in find_scenario_files([catalog_dir()])
+    for scenario in load_scenarios(path)
+]
+
+
+def test_the_catalog_holds_at_least_forty_scenario_files():
+    assert len(find_scenario_files([catalog_dir()])) >= 40
+
+
+@pytest.mark.parametrize("scenario", CATALOG)
+def test_catalog_scenario_passes(scenario):
+    result = run_scenario(scenario)
+    assert result.passed, result.report()
