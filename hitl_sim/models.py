@@ -21,7 +21,7 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, ensure_config
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import PrivateAttr
 
@@ -503,9 +503,15 @@ def _mismatch(made: Call, label: str, bound: _Bound, problem: str, fix: str) -> 
 
 
 def _agent_of(run_manager: CallbackManagerForLLMRun | None) -> str | None:
-    if run_manager is None:
-        return None
-    name = run_manager.metadata.get("lc_agent_name")
+    """The calling agent's `lc_agent_name` (create_agent / deepagents put it in the metadata).
+
+    A streaming call gets no run manager (langchain_core calls `_stream` without one), so fall
+    back to the config of the runnable being run, which the same metadata rides on.
+    """
+    metadata = run_manager.metadata if run_manager is not None else {}
+    if "lc_agent_name" not in metadata:
+        metadata = ensure_config().get("metadata", {})
+    name = metadata.get("lc_agent_name")
     return str(name) if name is not None else None
 
 

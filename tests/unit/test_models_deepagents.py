@@ -146,3 +146,58 @@ def test_routing_works_with_ainvoke():
     done = asyncio.run(scenario())
     assert done["messages"][-1].content == "The researcher emailed bob."
     assert [r.agent for r in model.requests] == [None, "researcher", "researcher", None]
+
+
+@tool
+def search(query: str) -> str:
+    """Search the web."""
+    return f"results for {query}"
+
+
+def _parallel_scripts():
+    return {
+        "main": [
+            [
+                call("task", description="Find A", subagent_type="researcher"),
+                call("task", description="Write B", subagent_type="writer"),
+            ],
+            say("Both done."),
+        ],
+        "researcher": [call("search", query="A"), say("A found.")],
+        "writer": [say("B written.")],
+    }
+
+
+def _run_parallel(agent, how):
+    start = {"messages": [("user", "do both")]}
+    if how == "invoke":
+        return agent.invoke(start)
+    if how == "stream":
+        return list(agent.stream(start, stream_mode="messages", subgraphs=True))
+
+    async def run():
+        if how == "ainvoke":
+            return await agent.ainvoke(start)
+        return [part async for part in agent.astream(start, stream_mode="messages", subgraphs=True)]
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("how", ["invoke", "ainvoke", "stream", "astream"])
+def test_parallel_subagents_get_their_own_turns_in_every_call_style(how):
+    model = ScriptedChatModel(_parallel_scripts())
+    writer = {"name": "writer", "description": "Writes.", "system_prompt": "Write."}
+    agent = create_deep_agent(model=model, tools=[search], subagents=[RESEARCHER, writer])
+
+    _run_parallel(agent, how)
+
+    by_agent = {}
+    for request in model.requests:
+        by_agent.setdefault(request.agent, []).append(request.response.text)
+    assert by_agent == {
+        None: ["", "Both done."],
+        "researcher": ["", "A found."],
+        "writer": ["B written."],
+    }
+    results = {m.content for m in model.requests[-1].messages if isinstance(m, ToolMessage)}
+    assert results == {"A found.", "B written."}
