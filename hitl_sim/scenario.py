@@ -688,13 +688,17 @@ def _explain(
     path: Path, root: Any, data: Any, prefix: tuple[str, ...], exc: ValidationError
 ) -> str:
     errors = exc.errors()
-    lines = [f"{path}: {len(errors)} problem(s) in scenario file:"]
+    which = f"scenario {prefix[-1]!r} of the file" if prefix else "scenario file"
+    lines = [f"{path}: {len(errors)} problem(s) in {which}:"]
     for error in errors:
         keys = _data_path(data, error["loc"])
+        line = _line(root, (*prefix, *keys))
         if error["type"] == "unknown_key":
             keys = (*keys, error["ctx"]["key"])
+            line = _line(root, (*prefix, *keys))
+        elif error["type"] == "missing":
+            keys = (*keys, error["loc"][-1])
         where = _path_text(keys)
-        line = _line(root, (*prefix, *keys)) if prefix else _line(root, keys)
         lines.append(f"- {path}:{line}: {where}: {_what(error)}")
         lines.append(f"  Fix: {_fix(error, keys)}")
     return "\n".join(lines)
@@ -725,7 +729,7 @@ def _data_path(data: Any, loc: Sequence[Any]) -> tuple[Any, ...]:
 def _what(error: Mapping[str, Any]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "missing":
-        return "this key is required but missing."
+        return "required key missing."
     if error["type"] == "unknown_key":
         return message
     if error["type"] == "value_error":
@@ -737,8 +741,7 @@ def _fix(error: Mapping[str, Any], keys: tuple[Any, ...]) -> str:
     kind = error["type"]
     key = _path_text(keys)
     if kind == "missing":
-        missing = error["loc"][-1]
-        return f"add `{missing}:` here (see README 'Scenario files' for the format)."
+        return f"add `{error['loc'][-1]}:` (see README 'Scenario files' for the format)."
     if kind == "unknown_key":
         return f"remove or rename `{error['ctx']['key']}`."
     if kind == "literal_error":
