@@ -70,6 +70,9 @@ def call(name: str, /, **args: Any) -> Call:
 
 def say(text: str) -> Say:
     """A turn in which the model answers with plain text."""
+    given: Any = text
+    if not isinstance(given, str):
+        raise InvalidArgument(f"say() needs the answer's text (a str), got {text!r}.")
     return Say(text)
 
 

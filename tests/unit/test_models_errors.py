@@ -323,3 +323,9 @@ def test_a_shared_script_running_out_names_the_agent_that_asked():
         "ScriptedChatModel ran out of script (asked by agent 'mailer'): the agent asked for turn 1 "
         "but the script has 0 turns."
     )
+
+
+def test_say_needs_text():
+    with pytest.raises(InvalidArgument) as excinfo:
+        say(["not", "text"])  # type: ignore[arg-type]
+    assert str(excinfo.value) == "say() needs the answer's text (a str), got ['not', 'text']."
