@@ -25,15 +25,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from hitl_sim.checkpointers import CheckpointerKind, CheckpointStore, checkpoint_store
+from hitl_sim.driver import DEFAULT_START
 from hitl_sim.errors import HitlSimError, InvalidArgument, ProcessFailed
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 RestartMode = Literal["between-resumes", "process"]
 RESTART_MODES: tuple[RestartMode, ...] = ("between-resumes", "process")
 RESTART_GAP = timedelta(seconds=1)
+UUID_EPOCH = datetime(1582, 10, 15, tzinfo=UTC)
 """How far a frozen clock moves on when a new process takes over the thread."""
 Factory = Callable[..., Any]
 """`factory(checkpointer, **factory_kwargs) -> compiled graph`."""
@@ -235,7 +238,8 @@ def _continue(leg: _Leg) -> tuple[Run, Any]:
     store = CheckpointStore.from_spec(leg.store)
     with store.open() as saver:
         graph = _factory(leg.target)(saver, **leg.factory_kwargs)
-        options = {**_session_options(leg.options), "expect_pending": True}
+        moved = _moved_on(leg.options, _head_time(saver, leg.run.thread_id))
+        options = {**_session_options(moved), "expect_pending": True}
         session = _Session(
             graph,
             None,
@@ -271,7 +275,7 @@ def _simulate_in_processes(
     options.pop("config", None)
     while run.pending and run.error is None:
         resumes = _resumes(run)
-        leg = _Leg(target, kwargs, spec, run, responder, _clock_after(run, options))
+        leg = _Leg(target, kwargs, spec, run, responder, options)
         run, responder = _run_leg(leg)
         if _resumes(run) == resumes:  # the reviewer left it pending
             break
@@ -280,14 +284,34 @@ def _simulate_in_processes(
     return run
 
 
-def _clock_after(run: Run, options: dict[str, Any]) -> dict[str, Any]:
-    """A frozen clock must move on in each new process. LangGraph's checkpoint ids are uuid6 of
-    the current time, kept increasing only within one process: a new process frozen at the same
-    time writes SMALLER ids, and the thread's head silently becomes the old pause checkpoint."""
-    if options.get("clock", True) in (False, None):
+def _head_time(saver: Any, thread_id: str) -> datetime | None:
+    """When the newest checkpoint of the thread (any namespace) was written, read from its id."""
+    newest = next(iter(saver.list({"configurable": {"thread_id": thread_id}}, limit=1)), None)
+    if newest is None:
+        return None
+    bits = uuid.UUID(newest.config["configurable"]["checkpoint_id"]).int
+    ticks = ((bits >> 96) << 28) | (((bits >> 80) & 0xFFFF) << 12) | ((bits >> 64) & 0x0FFF)
+    return UUID_EPOCH + timedelta(microseconds=ticks // 10)
+
+
+def _moved_on(options: dict[str, Any], head: datetime | None) -> dict[str, Any]:
+    """The clock for a new process taking over a thread: past the thread's newest checkpoint.
+
+    LangGraph's checkpoint ids are uuid6 of the current time, kept increasing only inside one
+    process. A new process whose clock is not past the newest id on the thread (frozen at the
+    same instant, or behind a process whose ids ran ahead) writes SMALLER ids, and the thread's
+    head silently falls back to an old checkpoint. So the clock moves on by `RESTART_GAP`.
+    """
+    if head is None:
         return options
-    latest = max(step.at for step in run.steps)
-    return {**options, "clock": latest + RESTART_GAP}
+    floor = head + RESTART_GAP
+    clock = options.get("clock", DEFAULT_START)
+    if clock is None or clock is False:
+        return options if floor <= datetime.now(UTC) else {**options, "clock": floor}
+    start = DEFAULT_START if clock is True else clock
+    start = datetime.fromisoformat(start) if isinstance(start, str) else start
+    start = start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+    return {**options, "clock": max(start, floor)}
 
 
 def _require_picklable(responder: Any, reviewer: Any) -> None:
@@ -421,7 +445,9 @@ class CrashReport:
         return bool(self.ran_again)
 
     def __str__(self) -> str:
-        asked = [p.label for p in self.interrupts_after_restart]
+        asked = [
+            action.describe() for p in self.interrupts_after_restart for action in p.actions
+        ] or [p.kind for p in self.interrupts_after_restart]
         lines = [
             f"Crash report ({self.checkpointer}, thread {self.thread_id!r}):",
             f"  killed while: {self.killed_at} (effects so far: {list(self.effects_at_kill)})",
@@ -481,8 +507,7 @@ def crash_during_resume(
     keep = pickle.loads(pickle.dumps(responder))  # the reviewer as it was before the crash
     options.pop("thread_id", None)
     options.pop("config", None)
-    leg_options = _clock_after(run, options)
-    leg = _Leg(target, kwargs, checkpointer.spec(), run, responder, leg_options)
+    leg = _Leg(target, kwargs, checkpointer.spec(), run, responder, options)
     killer = _Killer(log, when, timeout)
     try:
         _run_leg(leg, on_start=killer)
@@ -504,8 +529,7 @@ def crash_during_resume(
         interrupts = tuple(p for p in pending_in(state) if p.kind != "breakpoint")
         error: str | None = None
         how: Literal["invoke(None)", "answered again"]
-        later = leg_options.get("clock")
-        later = later + RESTART_GAP if isinstance(later, datetime) else later
+        later = _moved_on(options, _head_time(saver, run.thread_id)).get("clock")
         if interrupts:
             how = "answered again"
             rerun = resume(
