@@ -28,7 +28,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from hitl_sim.capture import Capture, Recorder, Spy, now, recording
 from hitl_sim.errors import HitlSimError, InvalidArgument, ScenarioError, ThreadError
@@ -40,20 +40,13 @@ if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
 
     from hitl_sim.decisions import Decision
+    from hitl_sim.reviewer import Responder
 
 DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 STREAM_MODES = ["updates", "custom"]
 Mode = Literal["invoke", "stream"]
 Gated = Mapping[str, Sequence[str] | bool] | Collection[str]
 """`gated=`: tool names (every decision allowed) or tool -> allowed decision types."""
-
-
-class Responder(Protocol):
-    """What answers interrupts (see `hitl_sim.reviewer`)."""
-
-    def decide(self, interrupt: PendingInterrupt, run: Run) -> Sequence[Decision] | None: ...
-
-    def unused(self) -> list[Decision]: ...
 
 
 # ------------------------------------------------------------ graph operations the loop asks for
@@ -464,22 +457,11 @@ class _Session:
 
 
 def _responder(reviewer: Any, expect_pending: bool) -> Responder:
+    from hitl_sim.reviewer import Reviewer, as_responder
+
     if reviewer is None and expect_pending:
-        return _Unavailable()
-    from hitl_sim.reviewer import as_responder
-
-    responder: Responder = as_responder(reviewer)
-    return responder
-
-
-class _Unavailable:
-    """No reviewer at all, and the test said interrupts may stay pending."""
-
-    def decide(self, interrupt: PendingInterrupt, run: Run) -> Sequence[Decision] | None:
-        return None
-
-    def unused(self) -> list[Decision]:
-        return []
+        return Reviewer.unavailable()
+    return as_responder(reviewer)
 
 
 def _gated(
