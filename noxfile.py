@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import nox
 
 nox.options.default_venv_backend = "none"
@@ -41,7 +39,4 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def xdist(session: nox.Session) -> None:
     """The whole suite in two processes, tests in random order, as parallel CI runs it."""
-    args = ["-n", "2", "-p", "tests.random_order"]
-    if importlib.util.find_spec("pytest_benchmark"):  # it warns (an error here) under xdist
-        args.append("--benchmark-disable")
-    session.run("python", "-m", "pytest", *args, *session.posargs)
+    session.run("python", "-m", "pytest", "-n", "2", "-p", "tests.random_order", *session.posargs)
