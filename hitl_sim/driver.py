@@ -7,7 +7,7 @@ that happens lands in a `Run`: model turns and tool executions (through LangChai
 interrupts, decisions, resumes, errors and the final state. `asimulate` does the same with
 `ainvoke` / `astream` / `aget_state`.
 
-The loop itself (`_Session._loop`) is a generator that yields the graph operations it needs
+The loop itself (`_Session.loop`) is a generator that yields the graph operations it needs
 (`_Invoke`, `_GetState`, `_UpdateState`); `_drive` performs them with the sync API and `_adrive`
 with the async one, so both modes share every decision the driver makes.
 """
@@ -31,8 +31,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from hitl_sim.capture import Capture, Recorder, Spy, now, recording
-from hitl_sim.errors import HitlSimError, InvalidArgument, ScenarioError, ThreadError
-from hitl_sim.errors import TooManyResumes as TooManyResumes
+from hitl_sim.errors import (
+    HitlSimError,
+    InvalidArgument,
+    ScenarioError,
+    ThreadError,
+    TooManyResumes,
+)
 from hitl_sim.interrupts import ActionRequest, PendingInterrupt, pending_in
 from hitl_sim.run import DecisionRecord, ResumeRecord, Run, RunError, Step, StreamEvent
 
@@ -73,10 +78,6 @@ _Op = _Invoke | _GetState | _UpdateState
 # ---------------------------------------------------------------- small helpers
 
 
-def _label(interrupt: PendingInterrupt) -> str:
-    return interrupt.label
-
-
 def _is_saver(checkpointer: Any) -> bool:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -105,10 +106,6 @@ def _as_input(value: Any) -> Any:
         from langchain_core.messages import HumanMessage
 
         return {"messages": [HumanMessage(value)]}
-    from langgraph.types import Command
-
-    if isinstance(value, Command):
-        return value
     raise InvalidArgument(
         f"simulate() got input={value!r} ({type(value).__name__}). Expected a str (sent as the "
         "user's message), a dict of graph input, or None to answer what is already pending on "
@@ -288,32 +285,43 @@ class _Session:
             if self.recorder.resume >= self.max_resumes:
                 raise _too_many_resumes(run, self.max_resumes)
             record = self.plan(pending, answers)
-            yield from self.restart(record)
+            yield from self.confirm_pending(record)
             error = yield from self.send(record)
             if error is not None:
                 yield from self.fail(error)
                 return
         yield from self.finish()
 
-    def restart(self, record: ResumeRecord) -> Generator[_Op, Any, None]:
-        """With `rebuild=`, swap in a fresh graph and check it still sees what we answer."""
-        if self.rebuild is None:
-            return
-        self.graph = self.rebuild()
-        _require_checkpointer(self.graph)
+    def confirm_pending(self, record: ResumeRecord) -> Generator[_Op, Any, None]:
+        """Right before a resume, check the thread still has what we answer pending (after
+        swapping in a fresh graph, with `rebuild=`): LangGraph would not tell us."""
+        if self.rebuild is not None:
+            self.graph = self.rebuild()
+            _require_checkpointer(self.graph)
         snapshot: StateSnapshot = yield _GetState()
         still = {p.id for p in pending_in(snapshot)}
         lost = [p for p in self.run.interrupts if p.seq in record.answers and p.id not in still]
         if lost:
+            if self.rebuild is not None:
+                graph = "rebuilt graph"
+                expected = (
+                    "Expected rebuild() to return a graph on the same checkpointer (the same "
+                    "InMemorySaver object, or the same database)."
+                )
+            else:
+                graph = "graph"
+                expected = (
+                    "Expected nothing else to answer this thread while the reviewer decided "
+                    "(another reviewer or process got there first)."
+                )
             raise ThreadError(
-                f"Before resume {record.resume}, the rebuilt graph does not see "
+                f"Before resume {record.resume}, the {graph} does not see "
                 f"{', '.join(p.label for p in lost)} pending on thread {self.run.thread_id!r} "
                 f"(it shows next={tuple(snapshot.next)!r}). Resuming would silently start the "
-                "graph afresh or do nothing. Expected rebuild() to return a graph on the same "
-                "checkpointer (the same InMemorySaver object, or the same database)."
+                f"graph afresh or do nothing. {expected}"
             )
 
-    def recover(self, reviewer_answers: Any = None) -> Generator[_Op, Any, None]:
+    def recover(self) -> Generator[_Op, Any, None]:
         """Continue a failed run: clear a poisoned answer and send a corrected one."""
         run, error = self.run, self.run.error
         if error is None or not error.resumable or not run.pending:
@@ -332,7 +340,7 @@ class _Session:
             record = ResumeRecord(
                 self.recorder.resume + 1, (interrupt.seq,), value, None, how="recover"
             )
-            yield from self.restart(record)
+            yield from self.confirm_pending(record)
             failure = yield from self.send(record)
             if failure is not None:
                 yield from self.fail(failure)

@@ -178,3 +178,34 @@ def test_rebuild_onto_another_checkpointer_is_reported():
         "rebuild() to return a graph on the same checkpointer (the same InMemorySaver object, "
         "or the same database)."
     )
+
+
+class AnsweredElsewhere:
+    """A reviewer who, while deciding, sees someone else resume the thread first."""
+
+    def __init__(self, graph):
+        self.graph = graph
+
+    def decide(self, interrupt, run):
+        from langgraph.types import Command
+
+        self.graph.invoke(Command(resume={"decisions": [{"type": "reject"}]}), run.config)
+        return [approve()]
+
+    def unused(self):
+        return []
+
+
+def test_a_review_answered_elsewhere_meanwhile_is_reported_before_resuming():
+    graph = agent([call("send_email", to="bob", body="hi"), say("done")])
+
+    with pytest.raises(ThreadError) as caught:
+        simulate(graph, "go", AnsweredElsewhere(graph), thread_id="raced")
+
+    assert str(caught.value) == (
+        "Before resume 1, the graph does not see interrupt #1 (batched, node "
+        "'HumanInTheLoopMiddleware.after_model') pending on thread 'raced' (it shows next=()). "
+        "Resuming would silently start the graph afresh or do nothing. Expected nothing else to "
+        "answer this thread while the reviewer decided (another reviewer or process got there "
+        "first)."
+    )
