@@ -1,0 +1,135 @@
+"""Scenario files collected by the pytest plugin: ids, `-k`, failures, malformed files, config."""
+
+from __future__ import annotations
+
+import importlib
+import textwrap
+
+import pytest
+
+# pytester's in-process runs drop the modules first imported during a run; importing what a
+# scenario run needs once here keeps every run fast (and one copy of each class).
+for _module in (
+    "langchain.agents",
+    "langgraph.checkpoint.memory",
+    "hitl_sim.checkpointers",
+    "hitl_sim.checks",
+    "hitl_sim.driver",
+    "hitl_sim.facade",
+    "hitl_sim.reviewer",
+    "hitl_sim.scenario_agents",
+    "hitl_sim.scenario_runner",
+    "hitl_sim.snapshots",
+):
+    importlib.import_module(_module)
+
+APPROVED = """\
+description: The reviewer approves the email.
+tags: [smoke]
+agent:
+  kind: create_agent
+  tools:
+    send_email:
+      args: {to: str, body: str}
+      returns: "sent to {to}"
+  interrupt_on:
+    send_email: true
+model:
+  - call: {send_email: {to: bob@example.com, body: hi}}
+  - say: Sent.
+reviewer: [approve]
+expect:
+  executed: [send_email]
+  final_message: Sent.
+"""
+
+MODES = APPROVED.replace("tags: [smoke]\n", "") + textwrap.dedent(
+    """\
+    scenarios:
+      invoked: {description: invoke}
+      streamed: {description: stream, run: {mode: stream}}
+    """
+)
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini("[pytest]\n")
+    scenarios = pytester.mkdir("scenarios")
+    (scenarios / "approved.yaml").write_text(APPROVED)
+    (scenarios / "modes.yaml").write_text(MODES)
+    return pytester
+
+
+def test_each_scenario_is_an_item_with_a_readable_id_and_other_yaml_is_left_alone(project):
+    project.mkdir("config")
+    (project.path / "config" / "ci.yaml").write_text("jobs: {}\n")
+    result = project.runpytest("scenarios", "config", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "scenarios/approved.yaml::approved",
+            "scenarios/modes.yaml::invoked",
+            "scenarios/modes.yaml::streamed",
+            "",
+            "3 tests collected*",
+        ],
+        consecutive=True,
+    )
+
+
+def test_k_selects_by_name_or_by_tag(project):
+    result = project.runpytest("scenarios", "-v", "-k", "streamed or smoke")
+    result.assert_outcomes(passed=2, deselected=1)
+    result.stdout.fnmatch_lines(
+        ["*scenarios/approved.yaml::approved PASSED*", "*scenarios/modes.yaml::streamed PASSED*"]
+    )
+
+
+def test_the_ini_names_other_scenario_directories(pytester: pytest.Pytester):
+    pytester.makeini("[pytest]\nhitl_sim_scenarios = flows\n")
+    pytester.mkdir("flows")
+    (pytester.path / "flows" / "approved.yaml").write_text(APPROVED)
+    pytester.mkdir("scenarios")
+    (pytester.path / "scenarios" / "ignored.yaml").write_text("not: a scenario\n")
+    pytester.runpytest("flows", "scenarios").assert_outcomes(passed=1)
+
+
+def test_scenarios_run_and_a_failure_shows_the_expectation_and_the_timeline(project):
+    (project.path / "scenarios" / "wrong.yaml").write_text(
+        APPROVED.replace("final_message: Sent.", "final_message: Sent twice.")
+    )
+    result = project.runpytest("scenarios")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*Scenario *wrong.yaml::wrong: The reviewer approves the email.",
+            "1 expectation(s) failed:",
+            "- run: final_message: expected 'Sent twice.', got 'Sent.'.",
+            "",
+            "Run timeline:",
+            "run on thread *: finished",
+        ],
+        consecutive=True,
+    )
+    result.stdout.fnmatch_lines(
+        ["*decision for #1 send_email(to='bob@example.com', body='hi'): approve()"]
+    )
+    result.stdout.fnmatch_lines(["FAILED scenarios/wrong.yaml::wrong*"])
+
+
+def test_a_malformed_file_is_a_collection_error_naming_file_line_key_and_fix(project):
+    (project.path / "scenarios" / "broken.yaml").write_text(
+        APPROVED.replace("reviewer: [approve]", "reviewer: [aprove]")
+    )
+    result = project.runpytest("scenarios")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting scenarios/broken.yaml*",
+            "*broken.yaml: 1 problem(s) in scenario file:",
+            "- *broken.yaml:14: reviewer?0?: a decision is `approve`, `reject`, or a mapping like "
+            "{reject: reason}, got 'aprove'",
+            "  Fix: change `reviewer?0?` as described above (see README 'Scenario files').",
+        ],
+        consecutive=True,
+    )
