@@ -1,0 +1,149 @@
+"""`assert run == snapshot` with syrupy: the conftest recipe, --snapshot-update, readable diffs."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from textwrap import dedent
+
+import pytest
+
+# pytester restores sys.modules after each in-process run: import what the inner tests use
+# here, so every run shares one copy of each class (a second copy breaks isinstance checks)
+# and does not import langchain again.
+for _module in (
+    "hitl_sim.driver",
+    "hitl_sim.models",
+    "hitl_sim.reviewer",
+    "hitl_sim.snapshots",
+    "langchain.agents",
+    "langchain.agents.middleware",
+    "langchain_core.tools",
+    "langgraph.checkpoint.memory",
+):
+    import_module(_module)
+
+RECIPE = """
+import pytest
+from hitl_sim.snapshots import run_matcher
+
+
+@pytest.fixture
+def snapshot(snapshot):
+    return snapshot.with_defaults(matcher=run_matcher())
+"""
+
+FLOW = """
+from datetime import timedelta
+
+from langchain.agents import create_agent
+from langchain.agents.middleware import HumanInTheLoopMiddleware
+from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
+
+from hitl_sim import ScriptedChatModel, call, edit, reject, say, simulate
+
+
+@tool
+def send_email(to: str, body: str) -> str:
+    \"\"\"Send an email.\"\"\"
+    return f"sent to {{to}}"
+
+
+@tool
+def delete_file(path: str) -> str:
+    \"\"\"Delete a file.\"\"\"
+    return f"deleted {{path}}"
+
+
+def cleanup():
+    model = ScriptedChatModel([
+        [call("delete_file", path="/srv/a"), call("send_email", to="ops", body={body!r})],
+        say("done"),
+    ])
+    agent = create_agent(
+        model,
+        tools=[send_email, delete_file],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={{"send_email": True,
+                                                            "delete_file": True}})],
+        checkpointer=InMemorySaver(),
+    )
+    return simulate(agent, "Delete /srv/a and email ops", reviewer=[
+        reject("backup first", by="ops-lead", after=timedelta(hours=2)),
+        edit(to={to!r}, by="ops-lead"),
+    ])
+
+
+def test_cleanup(snapshot):
+    assert cleanup() == snapshot
+
+
+def test_cleanup_messages(snapshot):
+    assert cleanup().snapshot_view(include=("messages",)) == snapshot
+"""
+
+
+def write_flow(pytester: pytest.Pytester, *, to="team", body="hi") -> None:
+    pytester.makeconftest(RECIPE)
+    pytester.makepyfile(test_flow=dedent(FLOW.format(to=to, body=body)))
+
+
+def stored(pytester: pytest.Pytester) -> str:
+    return (pytester.path / "__snapshots__" / "test_flow.ambr").read_text()
+
+
+def test_update_stores_a_readable_snapshot_that_later_runs_match(pytester: pytest.Pytester):
+    write_flow(pytester)
+    created = pytester.runpytest("--snapshot-update")
+    created.assert_outcomes(passed=2)
+    created.stdout.fnmatch_lines(["*2 snapshots generated*"])
+    text = stored(pytester)
+    assert "  status: finished\n" in text
+    assert "    decision: reject\n    by: ops-lead\n    latency_seconds: 7200\n" in text
+    assert "  thread: thread-1\n" in text
+    assert "hitl-sim-" not in text  # no raw thread id
+    again = pytester.runpytest()
+    again.assert_outcomes(passed=2)
+    again.stdout.fnmatch_lines(["*2 snapshots passed*"])
+
+
+def test_a_changed_decision_fails_with_a_readable_diff(pytester: pytest.Pytester):
+    write_flow(pytester)
+    pytester.runpytest("--snapshot-update").assert_outcomes(passed=2)
+    write_flow(pytester, to="ceo")
+    result = pytester.runpytest("-vv", "-k", "test_cleanup and not messages")
+    result.assert_outcomes(failed=1, deselected=1)
+    shown = result.stdout.lines
+    assert "E       assert [+ received] == [- snapshot]" in shown
+    at = shown.index("E         -   args: {body: hi, to: team}")
+    assert shown[at - 1 : at + 2] == [
+        "E             latency_seconds: 0",  # the edit decision's event
+        "E         -   args: {body: hi, to: team}",
+        "E         +   args: {body: hi, to: ceo}",
+    ]
+    write_flow(pytester, to="ceo")
+    pytester.runpytest("--snapshot-update").assert_outcomes(passed=2)
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_a_changed_tool_argument_fails_with_a_readable_diff(pytester: pytest.Pytester):
+    write_flow(pytester)
+    pytester.runpytest("--snapshot-update").assert_outcomes(passed=2)
+    write_flow(pytester, body="hello")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_cleanup_messages*",
+            "*-     args: {body: hi, to: ops}*",
+            "*+     args: {body: hello, to: ops}*",
+        ]
+    )
+
+
+def test_snapshots_written_in_process_match_under_xdist(pytester: pytest.Pytester):
+    write_flow(pytester)
+    pytester.runpytest("--snapshot-update").assert_outcomes(passed=2)
+    before = stored(pytester)
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    assert stored(pytester) == before
