@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.decisions import respond as respond
     from hitl_sim.decisions import unchecked as unchecked
     from hitl_sim.decisions import update as update
+    from hitl_sim.driver import arecover as arecover
     from hitl_sim.driver import asimulate as asimulate
     from hitl_sim.driver import recover as recover
     from hitl_sim.driver import simulate as simulate
@@ -126,6 +127,7 @@ _LAZY: dict[str, str] = {
     "HitlSim": "hitl_sim.facade",
     "HitlSimOptions": "hitl_sim.facade",
     "Spy": "hitl_sim.capture",
+    "arecover": "hitl_sim.driver",
     "asimulate": "hitl_sim.driver",
     "recover": "hitl_sim.driver",
     "simulate": "hitl_sim.driver",

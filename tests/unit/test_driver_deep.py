@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from deepagents import create_deep_agent
+from langchain.agents import create_agent
+from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -12,6 +14,7 @@ from hitl_sim import (
     Reviewer,
     ScriptedChatModel,
     approve,
+    arecover,
     asimulate,
     call,
     edit,
@@ -19,6 +22,7 @@ from hitl_sim import (
     reject,
     say,
     simulate,
+    unchecked,
 )
 from hitl_sim.gates import agents_of
 from tests.unit.test_driver import agent, three_calls
@@ -148,3 +152,40 @@ def test_asimulate_streams_a_deep_agent():
     assert run.executed_names == ["task", "delete_file"]
     assert run.interrupts[0].agent == "cleaner"
     assert run.stream_events
+
+
+def test_arecover_continues_a_poisoned_run_with_the_async_api():
+    graph = three_calls()
+
+    async def scenario():
+        run = await asimulate(graph, "go", Reviewer([unchecked({"type": "maybe"}), approve()]))
+        assert run.error.poisoned
+        return await arecover(run, graph, Reviewer([approve(), reject("keep")]))
+
+    run = asyncio.run(scenario())
+
+    assert run.status == "finished"
+    assert sorted(run.executed_names) == ["read_file", "send_email"]
+
+
+@tool
+def announce(text: str) -> str:
+    """Announce something, reporting progress on the custom stream."""
+    from langgraph.config import get_stream_writer
+
+    get_stream_writer()({"progress": f"announcing {text}"})
+    return "announced"
+
+
+def test_stream_mode_keeps_custom_events_with_their_resume():
+    graph = create_agent(
+        ScriptedChatModel([call("announce", text="hi"), say("done")]),
+        tools=[announce],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"announce": True})],
+        checkpointer=InMemorySaver(),
+    )
+
+    run = simulate(graph, "go", Reviewer([approve()]), mode="stream")
+
+    custom = [(e.namespace, e.data, e.resume) for e in run.stream_events if e.mode == "custom"]
+    assert custom == [((), {"progress": "announcing hi"}, 1)]

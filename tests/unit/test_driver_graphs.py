@@ -6,6 +6,8 @@ import operator
 from typing import Annotated, TypedDict
 
 import pytest
+from langchain.agents import create_agent
+from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send, interrupt
@@ -14,6 +16,7 @@ from pydantic import BaseModel
 from hitl_sim import (
     Reviewer,
     ScenarioError,
+    ScriptedChatModel,
     answer,
     approve,
     call,
@@ -247,3 +250,25 @@ def test_a_subgraph_interrupt_is_answered_on_the_parent_thread():
 
     assert run.final_state == {"log": ["no"]}
     assert [(i.kind, i.node) for i in run.interrupts] == [("raw", "inner")]
+
+
+@tool
+def wire_money(amount: int) -> str:
+    """Wire money; asks a human itself before doing it."""
+    reply = interrupt({"action": "wire_money", "amount": amount, "question": "Approve?"})
+    return f"wired {amount}" if reply.get("approved") else f"not wired: {reply.get('reason')}"
+
+
+def test_a_tool_that_calls_interrupt_itself_runs_once_after_the_answer():
+    graph = create_agent(
+        ScriptedChatModel([call("wire_money", amount=100), say("done")]),
+        tools=[wire_money],
+        checkpointer=InMemorySaver(),
+    )
+
+    run = simulate(graph, "pay", Reviewer([answer({"approved": False, "reason": "too much"})]))
+
+    assert [(i.kind, i.node) for i in run.interrupts] == [("raw", "tools")]
+    assert [(e.name, e.result, e.resume) for e in run.executed] == [
+        ("wire_money", "not wired: too much", 1)
+    ]
