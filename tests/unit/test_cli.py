@@ -1,0 +1,153 @@
+"""The `hitl-sim` command: run (table, failures, exit status, JUnit XML) and list."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from hitl_sim.cli import main
+
+PASSING = """\
+description: The reviewer approves the email.
+tags: [smoke]
+agent:
+  kind: create_agent
+  tools:
+    send_email:
+      args: {to: str, body: str}
+      returns: "sent to {to}"
+  interrupt_on:
+    send_email: true
+model:
+  - call: {send_email: {to: bob@example.com, body: hi}}
+  - say: Sent.
+reviewer: [approve]
+expect:
+  executed: [send_email]
+"""
+
+
+def run_cli(*argv):
+    out = io.StringIO()
+    status = main(list(argv), out=out)
+    return status, re.sub(r"\d+\.\d\ds", "T", out.getvalue())
+
+
+@pytest.fixture
+def scenarios(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "approved.yaml").write_text(PASSING)
+    return folder
+
+
+def test_run_prints_a_table_and_exits_zero(scenarios):
+    status, out = run_cli("run", "scenarios")
+    assert status == 0
+    assert out == (
+        "scenario                 result  time\n"
+        "-----------------------  ------  ------\n"
+        "scenarios/approved.yaml  PASS     T\n"
+        "\n"
+        "1 passed, 0 failed, 0 errors in T\n"
+    )
+
+
+def test_a_failure_prints_its_report_and_exits_one(scenarios):
+    (scenarios / "wrong.yaml").write_text(PASSING.replace("[send_email]", "[delete_file]"))
+    status, out = run_cli("run", "scenarios")
+    assert status == 1
+    assert "scenarios/wrong.yaml     FAIL     T\n" in out
+    assert "============================== FAIL: scenarios/wrong.yaml" in out
+    assert (
+        "- run: executed: expected [delete_file], got [send_email(to='bob@example.com', "
+        "body='hi')].\n  missing: delete_file\n  unexpected: send_email(to='bob@example.com', "
+        "body='hi')\n"
+    ) in out
+    assert "Run timeline:\nrun on thread" in out
+    assert out.endswith("1 passed, 1 failed, 0 errors in T\n")
+
+
+def test_a_malformed_file_exits_two_with_the_error(scenarios):
+    (scenarios / "bad.yaml").write_text("description: x\n")
+    status, out = run_cli("run", "scenarios")
+    assert status == 2
+    assert out.startswith(
+        "error: scenarios/bad.yaml: 1 problem(s) in scenario file:\n"
+        "- scenarios/bad.yaml:1: agent: required key missing.\n"
+    )
+
+
+def test_a_scenario_that_cannot_be_built_is_an_error_row(scenarios):
+    (scenarios / "nofactory.yaml").write_text(
+        "description: x\nagent: {kind: factory, factory: 'no_such_module:make'}\n"
+    )
+    status, out = run_cli("run", "scenarios")
+    assert status == 2
+    assert "scenarios/nofactory.yaml  ERROR    T\n" in out
+    assert "ScenarioError: scenarios/nofactory.yaml::nofactory: cannot import module " in out
+
+
+def test_k_selects_and_nothing_selected_is_a_failure(scenarios):
+    (scenarios / "other.yaml").write_text(PASSING.replace("[smoke]", "[slow]"))
+    status, out = run_cli("run", "scenarios", "-k", "smoke")
+    assert status == 0
+    assert "scenarios/approved.yaml" in out and "other.yaml" not in out
+    status, out = run_cli("run", "scenarios", "-k", "nothing-matches")
+    assert status == 1
+    assert out.endswith("0 passed, 0 failed, 0 errors in T\n")
+
+
+def test_junit_xml(scenarios, tmp_path):
+    (scenarios / "wrong.yaml").write_text(PASSING.replace("[send_email]", "[delete_file]"))
+    report = tmp_path / "reports" / "junit.xml"
+    run_cli("run", "scenarios", "--junit-xml", str(report))
+    suite = ET.parse(report).getroot()
+    assert (suite.tag, suite.get("tests"), suite.get("failures"), suite.get("errors")) == (
+        "testsuite",
+        "2",
+        "1",
+        "0",
+    )
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert sorted(cases) == ["approved", "wrong"]
+    (failure,) = cases["wrong"].iter("failure")
+    assert (
+        failure.get("message")
+        == "Scenario scenarios/wrong.yaml::wrong: The reviewer approves the email."
+    )
+    assert "Run timeline:" in failure.text
+
+
+def test_list_shows_ids_and_descriptions(scenarios):
+    status, out = run_cli("list", "scenarios")
+    assert (status, out) == (
+        0,
+        "scenarios/approved.yaml\n    The reviewer approves the email.\n1 scenario(s)\n",
+    )
+
+
+def test_the_default_is_the_built_in_catalog():
+    status, out = run_cli("list")
+    assert status == 0
+    assert "scenarios/batched_mixed_decisions.yaml\n" in out
+    assert int(out.splitlines()[-1].split()[0]) >= 40
+
+
+def test_the_console_script_runs_the_catalog_selection(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "hitl_sim.cli", "run", "-k", "style_simple"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "scenarios/style_simple_approval.yaml::approved" in done.stdout
+    assert "2 passed, 0 failed, 0 errors" in done.stdout
