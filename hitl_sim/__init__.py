@@ -74,6 +74,11 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.run import Run as Run
     from hitl_sim.run import RunError as RunError
     from hitl_sim.run import ToolExecution as ToolExecution
+    from hitl_sim.scenario import Scenario as Scenario
+    from hitl_sim.scenario import load_scenario as load_scenario
+    from hitl_sim.scenario import load_scenarios as load_scenarios
+    from hitl_sim.scenario_runner import ScenarioResult as ScenarioResult
+    from hitl_sim.scenario_runner import run_scenario as run_scenario
     from hitl_sim.snapshots import assert_snapshot_file as assert_snapshot_file
     from hitl_sim.snapshots import run_matcher as run_matcher
     from hitl_sim.snapshots import snapshot_text as snapshot_text
@@ -132,6 +137,11 @@ _LAZY: dict[str, str] = {
     "recover": "hitl_sim.driver",
     "simulate": "hitl_sim.driver",
     "gates_of": "hitl_sim.gates",
+    "Scenario": "hitl_sim.scenario",
+    "load_scenario": "hitl_sim.scenario",
+    "load_scenarios": "hitl_sim.scenario",
+    "ScenarioResult": "hitl_sim.scenario_runner",
+    "run_scenario": "hitl_sim.scenario_runner",
 }
 
 
