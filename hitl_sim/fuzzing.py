@@ -23,7 +23,7 @@ from hitl_sim.oracle import Call, HitlConfig, InterruptMode, Outcome, predict
 if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, BaseMessage
 
-    from hitl_sim.interrupts import PendingInterrupt
+    from hitl_sim.interrupts import ActionRequest, PendingInterrupt
     from hitl_sim.run import Run
 
 
@@ -71,16 +71,22 @@ class OracleMismatch(HitlSimError, AssertionError):
         self.differences = differences
 
 
-def _sendable(decision: Any) -> Decision:
-    """Raw payloads are sent verbatim; `Decision`s go through the driver's validation."""
-    return decision if isinstance(decision, Decision) else unchecked(decision)
+def _verbatim(decision: Any, action: ActionRequest | None) -> Decision:
+    if isinstance(decision, Decision):
+        return unchecked(decision.payload_for(action))
+    return unchecked(decision)
 
 
 class _PlannedReviewer:
-    """Answers each interrupt from the plan: a batched turn's whole list, or one per call."""
+    """Answers each interrupt from the plan: a batched turn's whole list, or one per call.
 
-    def __init__(self, plan: RunPlan, config: HitlConfig) -> None:
+    Decisions go through the driver's local validation, except on turns the oracle expects to
+    fail: those are sent verbatim (`unchecked`), so the agent's own reaction is what is compared.
+    """
+
+    def __init__(self, plan: RunPlan, config: HitlConfig, failing: set[int]) -> None:
         self.mode = config.interrupt_mode
+        self.failing = failing
         self.queues = [list(turn.decisions) for turn in plan.turns]
         self.seen: set[str] = set()
         self.calls = {c.id: index for index, t in enumerate(plan.turns) for c in t.calls}
@@ -89,16 +95,15 @@ class _PlannedReviewer:
         turn = self.turn_of(interrupt)
         if self.mode == "batched":
             planned, self.queues[turn] = self.queues[turn], []
-            if len(planned) == len(interrupt.actions):
-                return [_sendable(d) for d in planned]
-            # a count mismatch on purpose: send every entry verbatim, as the oracle assumes
-            actions = [*interrupt.actions, *[None] * len(planned)]
-            return [
-                unchecked(d.payload_for(a) if isinstance(d, Decision) else d)
-                for d, a in zip(planned, actions, strict=False)
-            ]
+            actions: list[ActionRequest | None] = [*interrupt.actions, *[None] * len(planned)]
+            return [self.sendable(turn, d, a) for d, a in zip(planned, actions, strict=False)]
         queue = self.queues[turn]
-        return [_sendable(queue.pop(0))] if queue else None
+        return [self.sendable(turn, queue.pop(0), interrupt.actions[0])] if queue else None
+
+    def sendable(self, turn: int, decision: Any, action: ActionRequest | None) -> Decision:
+        if turn in self.failing or not isinstance(decision, Decision):
+            return _verbatim(decision, action)
+        return decision
 
     def turn_of(self, interrupt: PendingInterrupt) -> int:
         ids = [action.tool_call_id for action in interrupt.actions]
@@ -111,7 +116,7 @@ class _PlannedReviewer:
         return turn
 
     def unused(self) -> list[Decision]:
-        return [_sendable(d) for queue in self.queues for d in queue]
+        return [d if isinstance(d, Decision) else unchecked(d) for q in self.queues for d in q]
 
 
 @dataclass
@@ -172,6 +177,7 @@ class FuzzAgent:
 
         if not isinstance(plan, RunPlan):
             raise InvalidArgument(f"FuzzAgent.run() takes a RunPlan, got {plan!r}.")
+        failing = {i for i, outcome in enumerate(self.predict(plan)) if outcome.error is not None}
         self._script = plan.script()
         self.model.clear_requests()
         thread_id = f"fuzz-{next(self._threads)}"
@@ -179,7 +185,7 @@ class FuzzAgent:
             return simulate(
                 self.graph,
                 plan.prompt,
-                _PlannedReviewer(plan, self.config),
+                _PlannedReviewer(plan, self.config, failing),
                 thread_id=thread_id,
                 clock=self.clock,
                 expect_pending=True,
@@ -243,8 +249,9 @@ def compare(outcomes: Sequence[Outcome], run: Run, plan: RunPlan) -> list[str]:
     differ("executed tools", expected_runs, actual_runs)
     replies = [(r.tool_call_id, r.name, r.content, r.status) for o in outcomes for r in o.replies]
     actual_replies = [_reply_of(m) for m in run.messages if isinstance(m, ToolMessage)]
-    lost = [r for r in replies if r[0] not in last.droppable]
-    if not (last.droppable and actual_replies == lost):  # LangGraph's lost-write race
+    kept = {reply[0] for reply in actual_replies}
+    survivors = [r for r in replies if r[0] not in last.droppable or r[0] in kept]
+    if actual_replies != survivors:  # LangGraph's lost-write race may drop droppable ones
         differ("tool messages", replies, actual_replies)
     finished = all(o.finished for o in outcomes)
     model_turns = len(outcomes) + (1 if finished else 0)

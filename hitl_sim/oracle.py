@@ -254,7 +254,7 @@ class Outcome:
     """Decisions left over (per_call: more decisions than gated calls)."""
     droppable: tuple[str | None, ...] = ()
     """Replies of tools that ran beside a failing tool task. LangGraph saves them, but now and
-    then loses all of them at once (a race in its sync runner, printed as `RuntimeError: cannot
+    then loses some of them (a race in its sync runner, printed as `RuntimeError: cannot
     schedule new futures after shutdown`; see docs/found-bugs.md)."""
 
     @property

@@ -370,8 +370,9 @@ def decision_lists(
     """One decision per action request of `request`, in order, each allowed for its tool.
 
     `invalid=True` may replace entries with `invalid_decisions()`; `count_mismatch=True` may drop
-    an entry (never the last one: an empty answer cannot be sent through `simulate`) or add one; `order_swaps=True` may swap two entries (so a decision lands on a call it
-    was not drawn for). Shrinks toward the matched, valid list of `approve()`s.
+    an entry (never the last one: an empty answer cannot be sent through `simulate`) or add one;
+    `order_swaps=True` may swap two entries (so a decision lands on a call it was not drawn
+    for). Shrinks toward the matched, valid list of `approve()`s.
     """
     actions = _actions(request)
     if not actions:
