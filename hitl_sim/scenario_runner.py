@@ -110,7 +110,7 @@ def _run(scenario: Scenario, result: ScenarioResult, update: bool, default_kind:
     if result.runs and result.runs[-1].status == "finished":
         _script_used(model, result)
     if scenario.expect.snapshot and result.runs:
-        _snapshot(scenario, result.runs[0], update, result)
+        _snapshot(scenario, result.runs[-1], update, result)
 
 
 def _graph(scenario: Scenario, model: Any, saver: Any) -> Any:
