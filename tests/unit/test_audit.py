@@ -310,3 +310,13 @@ def test_times_are_utc_with_a_z(moment, expected):
     from hitl_sim.normalise import timestamp
 
     assert timestamp(moment) == expected
+
+
+def test_the_audit_and_snapshot_modules_import_nothing_heavy():
+    code = (
+        "import sys, hitl_sim.audit, hitl_sim.snapshots\n"
+        "heavy = {'langgraph', 'langchain', 'langchain_core', 'syrupy', 'freezegun', 'pytest'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
