@@ -331,3 +331,26 @@ def test_clock_false_leaves_time_alone():
     run = simulate(agent([say("hi")]), "go", clock=False)
 
     assert run.steps[0].at >= before
+
+
+def test_two_reviews_in_one_run_are_numbered_and_matched_to_their_calls():
+    graph = agent(
+        [
+            call("send_email", to="bob", body="draft"),
+            call("send_email", to="bob", body="final"),
+            say("done"),
+        ]
+    )
+
+    run = simulate(graph, "go", Reviewer([reject("not a draft"), approve(), approve()]))
+
+    assert [
+        (i.seq, i.actions[0].tool_call_id, i.actions[0].args["body"]) for i in run.interrupts
+    ] == [
+        (1, "call_1", "draft"),
+        (2, "call_2", "final"),
+    ]
+    assert [(d.interrupt.seq, d.resume) for d in run.decisions] == [(1, 1), (2, 2)]
+    assert [(e.args["body"], e.resume) for e in run.executed] == [("final", 2)]
+    assert run.unused_decisions == [approve()]
+    assert str(run).splitlines()[-1] == "  unused decisions: ['approve()']"
