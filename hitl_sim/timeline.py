@@ -61,7 +61,8 @@ def _model_turn(request: ModelRequest) -> list[str]:
     calls = list(getattr(response, "tool_calls", None) or ())
     if not calls:
         return [f"{head}: says {_short(response.content)}"]
-    lines = [f"{head}: calls"]
+    text = f"says {_short(response.content, 60)}, then " if response.content else ""
+    lines = [f"{head}: {text}calls"]
     lines.extend(f"    {_call(c['name'], c.get('args') or {})}" for c in calls)
     return lines
 
