@@ -14,11 +14,20 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, BaseLanguageModel, BaseLLM
 
 from hitl_sim.errors import InvalidArgument, RealModelBlocked
 
-_FAKE_MODULES = ("hitl_sim.", "langchain_core.language_models.fake_chat_models")
+_FAKE_MODULES = (
+    "hitl_sim.",
+    "langchain_core.language_models.fake_chat_models.",
+    "langchain_core.language_models.fake.",
+)
+_GUARDED = {
+    BaseChatModel: ("_generate_with_cache", "_agenerate_with_cache", "stream", "astream"),
+    BaseLLM: ("_generate_helper", "_agenerate_helper", "stream", "astream"),
+}
+"""The methods every call of a chat model / completion model goes through."""
 _DEEPAGENTS_DEFAULT = "anthropic:claude-sonnet-4-6"
 """The model deepagents' `create_deep_agent(model=None)` builds (deepagents 0.7)."""
 
@@ -27,7 +36,7 @@ _DEEPAGENTS_DEFAULT = "anthropic:claude-sonnet-4-6"
 def override_models(
     model: BaseChatModel | Mapping[str, BaseChatModel],
     *,
-    allow: tuple[type[BaseChatModel], ...] = (),
+    allow: tuple[type[BaseLanguageModel[Any]], ...] = (),
 ) -> Iterator[None]:
     """Resolve every model string (and deepagents' default model) to `model` inside the block.
 
@@ -53,15 +62,17 @@ def override_models(
 
 
 @contextmanager
-def block_real_models(*, allow: tuple[type[BaseChatModel], ...] = ()) -> Iterator[None]:
-    """Inside the block, calling a chat model that is not a fake raises `RealModelBlocked`.
+def block_real_models(*, allow: tuple[type[BaseLanguageModel[Any]], ...] = ()) -> Iterator[None]:
+    """Inside the block, calling a chat or completion model that is not a fake raises
+    `RealModelBlocked`.
 
     Fakes are hitl-sim's models, langchain_core's fake models, and the classes in `allow`.
     """
     with ExitStack() as stack:
-        for name in ("_generate_with_cache", "_agenerate_with_cache", "stream", "astream"):
-            original = getattr(BaseChatModel, name)
-            stack.enter_context(_patched(BaseChatModel, name, _guarded(original, allow)))
+        for owner, names in _GUARDED.items():
+            for name in names:
+                original = owner.__dict__[name]
+                stack.enter_context(_patched(owner, name, _guarded(original, allow)))
         yield
 
 
@@ -129,8 +140,8 @@ def _default_model(resolve: Resolve) -> Callable[[], BaseChatModel]:
     return lambda: resolve((_DEEPAGENTS_DEFAULT,))
 
 
-def _guarded(original: Any, allow: tuple[type[BaseChatModel], ...]) -> Any:
-    def guarded(self: BaseChatModel, *args: Any, **kwargs: Any) -> Any:
+def _guarded(original: Any, allow: tuple[type[BaseLanguageModel[Any]], ...]) -> Any:
+    def guarded(self: BaseLanguageModel[Any], *args: Any, **kwargs: Any) -> Any:
         if not _is_fake(self, allow):
             raise RealModelBlocked(_blocked_message(self))
         return original(self, *args, **kwargs)
@@ -139,12 +150,14 @@ def _guarded(original: Any, allow: tuple[type[BaseChatModel], ...]) -> Any:
     return guarded
 
 
-def _is_fake(model: BaseChatModel, allow: tuple[type[BaseChatModel], ...]) -> bool:
+def _is_fake(
+    model: BaseLanguageModel[Any], allow: tuple[type[BaseLanguageModel[Any]], ...]
+) -> bool:
     module = type(model).__module__ + "."
     return isinstance(model, allow) or module.startswith(_FAKE_MODULES)
 
 
-def _blocked_message(model: BaseChatModel) -> str:
+def _blocked_message(model: BaseLanguageModel[Any]) -> str:
     cls = type(model).__name__
     name = getattr(model, "model_name", None) or getattr(model, "model", None)
     which = f"{cls} (model {name!r})" if name else cls

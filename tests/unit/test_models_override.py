@@ -11,7 +11,8 @@ from langchain.agents import create_agent
 from langchain.chat_models import init_chat_model
 from langchain_anthropic import ChatAnthropic
 from langchain_core._api import LangChainDeprecationWarning
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, BaseLLM
+from langchain_core.language_models.fake import FakeListLLM
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.tools import tool
 
@@ -140,13 +141,15 @@ def test_fakes_pass_and_allow_lets_a_class_through():
 
 def test_everything_is_restored_on_exit_even_after_an_error():
     helper = chat_models_base._init_chat_model_helper
-    methods = {name: BaseChatModel.__dict__[name] for name in ("stream", "_generate_with_cache")}
+    guarded = [(BaseChatModel, "stream"), (BaseChatModel, "_generate_with_cache")]
+    guarded += [(BaseLLM, "_generate_helper"), (BaseLLM, "astream")]
+    methods = {(owner, name): owner.__dict__[name] for owner, name in guarded}
     with pytest.raises(RuntimeError, match="boom"), override_models(ScriptedChatModel([])):
         with override_models(ScriptedChatModel([])):
             pass
         raise RuntimeError("boom")
     assert chat_models_base._init_chat_model_helper is helper
-    assert {name: BaseChatModel.__dict__[name] for name in methods} == methods
+    assert {(owner, name): owner.__dict__[name] for owner, name in guarded} == methods
     with pytest.raises(ImportError, match="langchain-openai"):
         init_chat_model("openai:gpt-4o")
 
@@ -164,3 +167,18 @@ def test_a_string_without_a_known_provider_resolves_as_written():
     model = ScriptedChatModel([])
     with override_models({"my-local-model": model}):
         assert init_chat_model("my-local-model") is model
+
+
+def test_completion_models_are_blocked_too_and_their_fakes_pass():
+    with block_real_models():
+        assert FakeListLLM(responses=["core fake"]).invoke("hi") == "core fake"
+
+    class HomeMadeLLM(FakeListLLM):
+        pass
+
+    HomeMadeLLM.__module__ = "my_tests.llms"
+    llm = HomeMadeLLM(responses=["x"])
+    for attempt in (lambda: llm.invoke("hi"), lambda: list(llm.stream("hi"))):
+        with block_real_models(), pytest.raises(RealModelBlocked, match=r"^HomeMadeLLM was called"):
+            attempt()
+    assert llm.invoke("hi") == "x"
