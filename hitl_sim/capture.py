@@ -269,5 +269,11 @@ class Spy(Generic[P, R]):
             recorder.side_effect(self.name, tuple(args), kwargs)
         return self.fn(*args, **kwargs)
 
+    def __get__(self, instance: object, owner: type | None = None) -> Callable[..., R]:
+        """`@Spy` on a method: calls through an instance are recorded too (with `self`)."""
+        if instance is None:
+            return self
+        return functools.partial(self.__call__, instance)  # type: ignore[arg-type]
+
     def __repr__(self) -> str:
         return f"Spy({self.name!r}, calls={len(self.calls)})"

@@ -163,3 +163,29 @@ def test_the_users_own_callbacks_keep_working():
     assert mine.tools == 1
     assert len(run.executed) == 1
     assert run.config == {"callbacks": [mine], "configurable": {"thread_id": run.thread_id}}
+
+
+class Mailer:
+    @Spy
+    def deliver(self, to: str) -> str:
+        return f"delivered to {to}"
+
+
+MAILER = Mailer()
+
+
+@tool
+def mail(to: str) -> str:
+    """Mail someone."""
+    return MAILER.deliver(to)
+
+
+def test_a_spy_on_a_method_records_calls_through_instances():
+    graph = agent([call("mail", to="bob"), say("done")], [mail], gates={"mail": True})
+
+    run = simulate(graph, "go", Reviewer([approve()]))
+
+    assert [(e.name, e.args, e.resume) for e in run.side_effects] == [
+        ("deliver", (MAILER, "bob"), 1)
+    ]
+    assert run.executed[0].result == "delivered to bob"
