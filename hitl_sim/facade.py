@@ -70,7 +70,7 @@ class HitlSimOptions:
             )
         if self.mode not in ("invoke", "stream"):
             raise InvalidArgument(
-                f"mode={self.mode!r} is not a mode. Expected 'invoke' or 'stream'."
+                f"mode={self.mode!r} is not a run mode. Expected 'invoke' or 'stream'."
             )
 
     @classmethod
