@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.models import ChatRequest as ChatRequest
     from hitl_sim.models import FunctionChatModel as FunctionChatModel
     from hitl_sim.models import ScriptedChatModel as ScriptedChatModel
+    from hitl_sim.models import Turn as Turn
     from hitl_sim.models import TurnInfo as TurnInfo
     from hitl_sim.models import call as call
     from hitl_sim.models import say as say
@@ -114,6 +115,7 @@ _LAZY: dict[str, str] = {
     "ChatRequest": "hitl_sim.models",
     "FunctionChatModel": "hitl_sim.models",
     "ScriptedChatModel": "hitl_sim.models",
+    "Turn": "hitl_sim.models",
     "TurnInfo": "hitl_sim.models",
     "call": "hitl_sim.models",
     "say": "hitl_sim.models",

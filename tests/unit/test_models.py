@@ -415,3 +415,20 @@ def test_structured_output_through_create_agent_is_a_scripted_call():
     )
     assert result["structured_response"] == Weather(city="Paris", celsius=21)
     assert (model.requests[0].tools, model.requests[0].tool_choice) == (("Weather",), "any")
+
+
+def test_the_edit_notice_reaches_the_model_and_is_recorded():
+    model = ScriptedChatModel([call("send_email", to="bob", body="hi"), say("ok")])
+    agent = _agent(model)
+    agent.invoke({"messages": [("user", "mail bob")]}, CONFIG)
+    edited = {"name": "send_email", "args": {"to": "alice", "body": "hi"}}
+    agent.invoke(Command(resume={"decisions": [{"type": "edit", "edited_action": edited}]}), CONFIG)
+
+    seen = model.requests[1].messages[-1]
+    assert isinstance(seen, ToolMessage)
+    assert seen.content.startswith("Note: a human reviewer replaced this tool call before it ran.")
+    assert seen.content.endswith(
+        'Executed instead: send_email with arguments {"to": "alice", "body": "hi"}.'
+        "\n\nTool response:\nsent to alice"
+    )
+    assert EXECUTED == [("send_email", "alice")]
