@@ -48,7 +48,21 @@ _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), m
 # --- schemas -----------------------------------------------------------------------------------
 
 
+_SCHEMAS: dict[int, tuple[Any, Mapping[str, Any]]] = {}
+"""id(tool) -> (tool, its JSON schema): pydantic builds schemas slowly, and strategies are
+built inside composite draws."""
+
+
 def _schema_of(tool: Any) -> Mapping[str, Any]:
+    cached = _SCHEMAS.get(id(tool))
+    if cached is not None and cached[0] is tool:
+        return cached[1]
+    schema = _fresh_schema(tool)
+    _SCHEMAS[id(tool)] = (tool, schema)
+    return schema
+
+
+def _fresh_schema(tool: Any) -> Mapping[str, Any]:
     call_schema = getattr(tool, "tool_call_schema", None)
     to_json = getattr(call_schema, "model_json_schema", None)
     if callable(to_json):
@@ -107,9 +121,17 @@ def _arguments(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> st.SearchS
     )
 
 
+_ARGS: dict[int, tuple[Any, st.SearchStrategy[dict[str, Any]]]] = {}
+
+
 def _args_for(tool: Any) -> st.SearchStrategy[dict[str, Any]]:
+    cached = _ARGS.get(id(tool))
+    if cached is not None and cached[0] is tool:
+        return cached[1]
     schema = _schema_of(tool)
-    return _arguments(schema, schema.get("$defs") or {})
+    strategy = _arguments(schema, schema.get("$defs") or {})
+    _ARGS[id(tool)] = (tool, strategy)
+    return strategy
 
 
 def _by_name(tools: Any, where: str) -> dict[str, Any]:
@@ -202,26 +224,28 @@ def batches(
         )
     any_call = tool_calls(list(by_name.values()))
     gated_call = tool_calls([by_name[name] for name in gated]) if gated else any_call
+    return _batch(any_call, gated_call, min_size, max_size, min_gated, id_prefix)
 
-    @st.composite
-    def draw_batch(draw: st.DrawFn) -> tuple[Call, ...]:
-        required = [draw(gated_call) for _ in range(min_gated)]
-        rest = draw(
-            st.lists(
-                any_call,
-                min_size=max(0, min_size - min_gated),
-                max_size=max_size - min_gated,
-            )
-        )
-        calls = required + rest
-        if required and rest:
-            order = draw(st.permutations(range(len(calls))))
-            calls = [calls[i] for i in order]
-        return tuple(
-            dataclasses.replace(c, id=f"{id_prefix}{n}") for n, c in enumerate(calls, start=1)
-        )
 
-    return draw_batch()
+@st.composite
+def _batch(
+    draw: st.DrawFn,
+    any_call: st.SearchStrategy[Call],
+    gated_call: st.SearchStrategy[Call],
+    min_size: int,
+    max_size: int,
+    min_gated: int,
+    id_prefix: str,
+) -> tuple[Call, ...]:
+    required = [draw(gated_call) for _ in range(min_gated)]
+    rest = draw(
+        st.lists(any_call, min_size=max(0, min_size - min_gated), max_size=max_size - min_gated)
+    )
+    calls = required + rest
+    if required and rest:
+        order = draw(st.permutations(range(len(calls))))
+        calls = [calls[i] for i in order]
+    return tuple(dataclasses.replace(c, id=f"{id_prefix}{n}") for n, c in enumerate(calls, 1))
 
 
 # --- decisions ----------------------------------------------------------------------------------
@@ -359,6 +383,31 @@ def _actions(request: Any) -> tuple[ActionRequest, ...]:
     )
 
 
+_CACHE: dict[tuple[Any, ...], st.SearchStrategy[Decision]] = {}
+"""Strategies per (tool, allowed types[, tools]) when they do not depend on the call's values:
+`scenarios` builds a decision list inside every draw, and building strategies is not free."""
+
+
+def _decisions_for(
+    action: ActionRequest, tools: Sequence[Any] | None
+) -> st.SearchStrategy[Decision]:
+    allowed = action.allowed or MIDDLEWARE_DECISIONS
+    if tools is None:  # edits draw values alike to this call's: not cacheable
+        return decisions(allowed, for_call=action)
+    key = ("valid", action.name, tuple(allowed), tuple(map(id, tools)))
+    if key not in _CACHE:
+        _CACHE[key] = decisions(allowed, for_call=action, tools=tools)
+    return _CACHE[key]
+
+
+def _invalid_for(action: ActionRequest) -> st.SearchStrategy[Decision]:
+    allowed = action.allowed or MIDDLEWARE_DECISIONS
+    key = ("invalid", action.name, tuple(allowed))
+    if key not in _CACHE:
+        _CACHE[key] = invalid_decisions(allowed, for_call=Call(action.name, {}, None))
+    return _CACHE[key]
+
+
 def decision_lists(
     request: Any,
     *,
@@ -379,33 +428,35 @@ def decision_lists(
         raise InvalidArgument(
             f"decision_lists({request!r}): the request has no action requests to decide."
         )
-    per_action = [
-        decisions(action.allowed or MIDDLEWARE_DECISIONS, for_call=action, tools=tools)
-        for action in actions
-    ]
-    broken = [
-        invalid_decisions(action.allowed or MIDDLEWARE_DECISIONS, for_call=action)
-        for action in actions
-    ]
+    per_action = [_decisions_for(action, tools) for action in actions]
+    broken = [_invalid_for(action) for action in actions]
 
-    @st.composite
-    def draw_list(draw: st.DrawFn) -> list[Decision]:
-        chosen = [draw(strategy) for strategy in per_action]
-        if invalid:
-            for index in range(len(chosen)):
-                if draw(st.booleans()):
-                    chosen[index] = draw(broken[index])
-        if order_swaps and len(chosen) > 1 and draw(st.booleans()):
-            i, j = draw(st.permutations(range(len(chosen))))[:2]
-            chosen[i], chosen[j] = chosen[j], chosen[i]
-        if count_mismatch and draw(st.booleans()):
-            if draw(st.booleans()) or len(chosen) < 2:
-                chosen.append(draw(per_action[-1]))
-            else:
-                del chosen[draw(st.integers(0, len(chosen) - 1))]
-        return chosen
+    return _decision_list(per_action, broken, invalid, count_mismatch, order_swaps)
 
-    return draw_list()
+
+@st.composite
+def _decision_list(
+    draw: st.DrawFn,
+    per_action: list[st.SearchStrategy[Decision]],
+    broken: list[st.SearchStrategy[Decision]],
+    invalid: bool,
+    count_mismatch: bool,
+    order_swaps: bool,
+) -> list[Decision]:
+    chosen = [draw(strategy) for strategy in per_action]
+    if invalid:
+        for index in range(len(chosen)):
+            if draw(st.booleans()):
+                chosen[index] = draw(broken[index])
+    if order_swaps and len(chosen) > 1 and draw(st.booleans()):
+        i, j = draw(st.permutations(range(len(chosen))))[:2]
+        chosen[i], chosen[j] = chosen[j], chosen[i]
+    if count_mismatch and draw(st.booleans()):
+        if draw(st.booleans()) or len(chosen) < 2:
+            chosen.append(draw(per_action[-1]))
+        else:
+            del chosen[draw(st.integers(0, len(chosen) - 1))]
+    return chosen
 
 
 # --- whole runs ---------------------------------------------------------------------------------
@@ -451,24 +502,35 @@ def scenarios(
     _sizes("scenarios", 1, max_calls)
     tools = list(_by_name(cfg.tools, "scenarios").values())
 
-    @st.composite
-    def draw_plan(draw: st.DrawFn) -> RunPlan:
-        turns: list[PlannedTurn] = []
-        for number in range(1, draw(st.integers(1, max_turns)) + 1):
-            calls = draw(batches(tools, max_size=max_calls, id_prefix=f"t{number}_"))
-            actions = [cfg.action_for(c) for c in calls if cfg.gate_for(c) is not None]
-            answers: list[Decision] = []
-            if actions:
-                answers = draw(
-                    decision_lists(
-                        actions,
-                        tools=tools,
-                        invalid=invalid,
-                        count_mismatch=count_mismatch,
-                        order_swaps=order_swaps,
-                    )
-                )
-            turns.append(PlannedTurn(calls, tuple(answers)))
-        return RunPlan(tuple(turns))
+    turns = [
+        batches(tools, max_size=max_calls, id_prefix=f"t{n}_") for n in range(1, max_turns + 1)
+    ]
+    return _plan(cfg, tools, turns, (invalid, count_mismatch, order_swaps))
 
-    return draw_plan()
+
+@st.composite
+def _plan(
+    draw: st.DrawFn,
+    cfg: HitlConfig,
+    tools: list[Any],
+    turn_batches: list[st.SearchStrategy[tuple[Call, ...]]],
+    options: tuple[bool, bool, bool],
+) -> RunPlan:
+    invalid, count_mismatch, order_swaps = options
+    turns: list[PlannedTurn] = []
+    for batch in turn_batches[: draw(st.integers(1, len(turn_batches)))]:
+        calls = draw(batch)
+        actions = [cfg.action_for(c) for c in calls if cfg.gate_for(c) is not None]
+        answers: list[Decision] = []
+        if actions:
+            answers = draw(
+                decision_lists(
+                    actions,
+                    tools=tools,
+                    invalid=invalid,
+                    count_mismatch=count_mismatch,
+                    order_swaps=order_swaps,
+                )
+            )
+        turns.append(PlannedTurn(calls, tuple(answers)))
+    return RunPlan(tuple(turns))
