@@ -74,6 +74,9 @@ class Recorder:
         self._open: dict[object, _Open] = {}
         self._order: list[object] = []
         self._turns = 0
+        self.delegated: dict[str, str] = {}
+        """Task namespace ('tools:<task id>') -> the subagent a deep agent's `task` tool ran
+        there: how a raw interrupt raised inside a subagent is attributed."""
 
     def start(self, key: object, record: _Open) -> None:
         with self._lock:
@@ -191,6 +194,9 @@ class Capture(BaseCallbackHandler):
         record = _Open("tool", now(), self.recorder.resume, str(name), args)
         record.call_id = kwargs.get("tool_call_id")
         record.agent = _agent(metadata)
+        namespace = (metadata or {}).get("langgraph_checkpoint_ns")
+        if name == "task" and isinstance(args.get("subagent_type"), str) and namespace:
+            self.recorder.delegated[str(namespace)] = args["subagent_type"]
         self.recorder.start(run_id, record)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:

@@ -364,12 +364,16 @@ class _Session:
     ) -> list[PendingInterrupt]:
         """Number new interrupts, fill in call ids and agents, and record them."""
         known = {p.id: p for p in self.run.interrupts if p.id is not None}
+        origin = {i.id: f"{t.name}:{t.id}" for t in snapshot.tasks for i in t.interrupts}
         pending: list[PendingInterrupt] = []
         for interrupt in found:
             if interrupt.id is not None and interrupt.id in known:
                 pending.append(known[interrupt.id])
                 continue
             interrupt = _attribute(interrupt, self.run, snapshot)
+            if interrupt.agent is None and interrupt.id in origin:
+                delegate = self.recorder.delegated.get(origin[interrupt.id])
+                interrupt = dataclasses.replace(interrupt, agent=delegate)
             interrupt = dataclasses.replace(interrupt, seq=len(self.run.interrupts) + 1)
             self.run.interrupts.append(interrupt)
             self.step("interrupt", interrupt)

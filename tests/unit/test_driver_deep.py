@@ -7,12 +7,16 @@ import asyncio
 from deepagents import create_deep_agent
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
+from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.types import interrupt
 
 from hitl_sim import (
     Reviewer,
     ScriptedChatModel,
+    answer,
     approve,
     arecover,
     asimulate,
@@ -189,3 +193,31 @@ def test_stream_mode_keeps_custom_events_with_their_resume():
 
     custom = [(e.namespace, e.data, e.resume) for e in run.stream_events if e.mode == "custom"]
     assert custom == [((), {"progress": "announcing hi"}, 1)]
+
+
+def ship_gate(state: MessagesState) -> MessagesState:
+    reply = interrupt({"question": "Ship it?"})
+    return {"messages": [AIMessage(f"shipper says {reply}")]}
+
+
+def test_a_raw_interrupt_in_a_compiled_subagent_is_attributed_to_it():
+    shipper_graph = StateGraph(MessagesState)
+    shipper_graph.add_node("gate", ship_gate)
+    shipper_graph.add_edge(START, "gate")
+    shipper_graph.add_edge("gate", END)
+    shipper = {"name": "shipper", "description": "Ships.", "runnable": shipper_graph.compile()}
+    model = ScriptedChatModel(
+        {"main": [call("task", description="ship", subagent_type="shipper"), say("Shipped.")]}
+    )
+    graph = create_deep_agent(model=model, subagents=[shipper], checkpointer=InMemorySaver())
+
+    run = simulate(graph, "ship", Reviewer([answer("yes")]))
+
+    [pause] = run.interrupts
+    assert (pause.kind, pause.node, pause.agent, pause.value) == (
+        "raw",
+        "tools",
+        "shipper",
+        {"question": "Ship it?"},
+    )
+    assert [(e.name, e.result) for e in run.executed] == [("task", "shipper says yes")]
