@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from deepagents import create_deep_agent
+from langchain.agents import create_agent
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
@@ -201,3 +202,19 @@ def test_parallel_subagents_get_their_own_turns_in_every_call_style(how):
     }
     results = {m.content for m in model.requests[-1].messages if isinstance(m, ToolMessage)}
     assert results == {"A found.", "B written."}
+
+
+@pytest.mark.parametrize("own_name", [None, "inner"])
+def test_a_compiled_subagent_is_routed_by_its_subagent_name(own_name):
+    model = ScriptedChatModel(
+        {
+            "main": [call("task", description="Look it up", subagent_type="lookup"), say("done")],
+            "lookup": [call("search", query="q"), say("found")],
+        }
+    )
+    runnable = create_agent(model, tools=[search], name=own_name)
+    compiled = {"name": "lookup", "description": "Looks up.", "runnable": runnable}
+    agent = create_deep_agent(model=model, tools=[], subagents=[compiled])
+
+    assert agent.invoke({"messages": [("user", "go")]})["messages"][-1].content == "done"
+    assert [r.agent for r in model.requests] == [None, "lookup", "lookup", None]
