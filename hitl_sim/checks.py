@@ -197,10 +197,16 @@ def _rejected_call_ran(run: Run) -> list[Violation]:
         record = _decision_for(run, execution)
         if record is not None and _payload_type(record) in ("reject", "respond"):
             kind = _payload_type(record)
+            action = record.action
+            instead = (
+                f" (the call under review was {action.name})"
+                if action is not None and action.name != execution.name
+                else ""
+            )
             found.append(
                 Violation(
                     "rejected_call_ran",
-                    f"{execution.name} ran although the reviewer answered it with {kind}.",
+                    f"{execution.name} ran although the reviewer answered it with {kind}{instead}.",
                     (_decided(record), _ran(execution)),
                 )
             )

@@ -19,6 +19,7 @@ from tests.agents.broken import (
     ExecutesRejectedCalls,
     ForkedApproval,
     IgnoresEdits,
+    PatchedInPlace,
     ReversedDecisions,
     ReviewsOnlyFirstCall,
 )
@@ -33,6 +34,7 @@ MIDDLEWARE: dict[str, Callable[..., AgentMiddleware[Any, Any, Any]]] = {
     "reversed_decisions": ReversedDecisions,
     "ignores_edits": IgnoresEdits,
     "reviews_only_first": ReviewsOnlyFirstCall,
+    "patched_in_place": PatchedInPlace,
 }
 
 

@@ -121,3 +121,12 @@ class ReviewsOnlyFirstCall(ForkedApproval):
         self, tool_calls: list[ToolCall], state: Any, runtime: Runtime[Any]
     ) -> list[int]:
         return super().gated_calls(tool_calls, state, runtime)[:1]
+
+
+class PatchedInPlace(ReviewsOnlyFirstCall):
+    """The same bug in a fork that keeps the original's name (and so its graph node name,
+    `HumanInTheLoopMiddleware.after_model`), as a patched copy of the module would."""
+
+    @property
+    def name(self) -> str:
+        return "HumanInTheLoopMiddleware"

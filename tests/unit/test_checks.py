@@ -109,8 +109,15 @@ def test_a_gate_the_agent_declares_is_enforced_without_gated():
         [call("delete_file", path="/etc/x"), say("ok")], interrupt_on={"delete_file": gate}
     )
     run = simulate(agent, "go", [reject("no")])
-    assert run.gated == {"delete_file": ("approve", "reject")}
     assert names(run) == ["rejected_call_ran", "reason_not_delivered"]
+
+
+def test_a_call_never_put_to_the_reviewer_is_caught_from_the_agents_own_gates():
+    # no gated= here: the fork keeps the real middleware's node name, so its interrupt_on is read
+    agent = build_agent(TWO_EMAILS, "patched_in_place")
+    run = simulate(agent, "go", [approve()])
+    assert "send_email" in run.gated
+    assert names(run) == ["unapproved_call"]
 
 
 def test_per_call_mode_matches_decisions_by_the_payloads_call_id():
@@ -238,3 +245,15 @@ def test_decisions_are_timed_on_the_frozen_clock():
     assert record.decision.by == "alice"
     assert record.at == datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
     run.check()
+
+
+def test_a_decision_applied_to_the_wrong_call_names_both_tools():
+    run = run_with("reversed_decisions", DELETE_AND_EMAIL, [reject("Keep it"), edit(to="ops")])
+    rejected = violations(run)[0]
+    assert rejected.message == (
+        "send_email ran although the reviewer answered it with reject (the call under review "
+        "was delete_file)."
+    )
+    assert rejected.evidence[1] == (
+        "ran: send_email(to='ops', body='hi') (call 'call_1', resume 1)"
+    )
