@@ -39,4 +39,4 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def xdist(session: nox.Session) -> None:
     """The whole suite in two processes, tests in random order, as parallel CI runs it."""
-    session.run("python", "-m", "pytest", "-n", "2", "-p", "tests.random_order", *session.posargs)
+    session.run("python", "-m", "pytest", "-n", "2", "-p", "tests.xdist_pass", *session.posargs)

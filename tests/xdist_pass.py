@@ -1,9 +1,13 @@
-"""Random test order, for the parallel CI pass: `pytest -p tests.random_order`.
+"""The parallel CI pass: `pytest -n 2 -p tests.xdist_pass`.
 
-Shuffles the test modules, then the tests inside each module, from one seed printed in the
-header; `--random-order-seed=N` replays an order. Every xdist worker gets the controller's seed,
-so all workers collect the same order (xdist requires it). Loaded only with `-p`, never by
-pytester's inner runs.
+- Random order: shuffles the test modules, then the tests inside each module, from one seed
+  printed in the header; `--random-order-seed=N` replays an order. Every xdist worker gets the
+  controller's seed, so all workers collect the same order (xdist requires it).
+- pytester's inner sessions run as they would outside xdist: the worker's
+  `PYTEST_XDIST_WORKER` is hidden from them (pytest-benchmark, pre-installed on the CI machine,
+  would otherwise warn in every inner session, and warnings are errors here).
+
+Loaded only with `-p`, never by pytester's inner runs.
 """
 
 from __future__ import annotations
@@ -33,9 +37,15 @@ class _XdistSeed:
         node.workerinput["random_order_seed"] = node.config.option.random_order_seed
 
 
+@pytest.fixture(autouse=True)
+def _inner_sessions_outside_xdist(request: pytest.FixtureRequest) -> None:
+    if "pytester" in request.fixturenames:
+        request.getfixturevalue("monkeypatch").delenv("PYTEST_XDIST_WORKER", raising=False)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     seed = config.option.random_order_seed
-    return f"random order: seed {seed} (replay: -p tests.random_order --random-order-seed={seed})"
+    return f"random order: seed {seed} (replay: -p tests.xdist_pass --random-order-seed={seed})"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
