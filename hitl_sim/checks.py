@@ -147,14 +147,26 @@ def _decision_for(run: Run, execution: ToolExecution) -> DecisionRecord | None:
 # ---------------------------------------------------------------- the checks
 
 
+def _gated_for(run: Run, execution: ToolExecution) -> Mapping[str, tuple[str, ...]]:
+    """The gates that apply where the call ran: a subagent's own (deepagents replaces the
+    parent's) plus the tools only the test declared; everywhere else `run.gated`."""
+    own = run.agent_gates.get(execution.agent) if execution.agent is not None else None
+    if own is None:
+        return run.gated
+    configured = {tool for gates in run.agent_gates.values() for tool in gates}
+    declared = {tool: allowed for tool, allowed in run.gated.items() if tool not in configured}
+    return {**declared, **own}
+
+
 def _unapproved_call(run: Run) -> list[Violation]:
     found: list[Violation] = []
     for execution in run.executed:
         record = _decision_for(run, execution)
         kind = _payload_type(record) if record is not None else None
         if record is None or kind is None:
-            if execution.name in run.gated:
-                allowed = ", ".join(run.gated[execution.name]) or "no decision types"
+            gated = _gated_for(run, execution)
+            if execution.name in gated:
+                allowed = ", ".join(gated[execution.name]) or "no decision types"
                 found.append(
                     Violation(
                         "unapproved_call",

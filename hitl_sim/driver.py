@@ -214,6 +214,7 @@ class _Session:
         self.recorder.resume = max((step.resume for step in self.run.steps), default=0)
         self.config = _with_callback(base, Capture(self.recorder))
         self.run.gated = _gated(graph, gated, self.run.gated)
+        self.run.agent_gates = _agent_gates(graph)
         self.declined: set[str] = set()
         self.frozen: Any = None
 
@@ -474,6 +475,12 @@ def _responder(reviewer: Any, expect_pending: bool) -> Responder:
     if reviewer is None and expect_pending:
         return Reviewer.unavailable()
     return as_responder(reviewer)
+
+
+def _agent_gates(graph: Any) -> dict[str | None, dict[str, tuple[str, ...]]]:
+    from hitl_sim.gates import gates_by_agent
+
+    return gates_by_agent(graph)
 
 
 def _gated(

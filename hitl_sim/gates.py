@@ -74,6 +74,20 @@ def agents_of(graph: Any, agent: str | None = None) -> Iterator[AgentGates]:
             yield from agents_of(subgraph, name)
 
 
+def gates_by_agent(
+    graph: Any, agent: str | None = None
+) -> dict[str | None, dict[str, tuple[str, ...]]]:
+    """Each agent's own gates: None for the graph itself, a subagent's name for a subagent
+    ({} when it has no HITL middleware, e.g. deepagents' `interrupt_on={}`)."""
+    middleware = _middleware(graph)
+    configs = getattr(middleware, "interrupt_on", {}) if middleware is not None else {}
+    found = {agent: {tool: tuple(c.get("allowed_decisions") or ()) for tool, c in configs.items()}}
+    for name, subgraph in _subagents(graph).items():
+        if subgraph is not graph:
+            found.update(gates_by_agent(subgraph, name))
+    return found
+
+
 def gates_of(graph: Any) -> dict[str, tuple[str, ...]]:
     """Tool name -> allowed decision types, over the graph and every reachable subagent."""
     merged: dict[str, tuple[str, ...]] = {}

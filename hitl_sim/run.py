@@ -159,6 +159,9 @@ class Run:
     """The test said interrupts may be left unanswered (an unavailable reviewer)."""
     unused_decisions: list[Decision] = field(default_factory=list)
     """Scripted decisions the reviewer still held when the run ended."""
+    agent_gates: dict[str | None, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    """Each agent's own gates (None: the graph itself; a deep agent's subagent by name, {} when
+    it has none): a call made inside a subagent is judged by its own gates plus `gated=`."""
     checked: bool = False
     """`check()` was called on this run (the pytest plugin then skips its teardown check)."""
 

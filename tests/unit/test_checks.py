@@ -24,7 +24,7 @@ from hitl_sim import (
     simulate,
 )
 from hitl_sim.checks import CHECKS, violations
-from hitl_sim.models import call, say
+from hitl_sim.models import ScriptedChatModel, call, say
 from hitl_sim.run import Run, ToolExecution
 from tests.agents import build_agent
 
@@ -257,3 +257,53 @@ def test_a_decision_applied_to_the_wrong_call_names_both_tools():
     assert rejected.evidence[1] == (
         "ran: send_email(to='ops', body='hi') (call 'call_1', resume 1)"
     )
+
+
+def deep_agent(subagent_gates):
+    from deepagents import create_deep_agent
+
+    from tests.agents import delete_file, send_email
+
+    model = ScriptedChatModel(
+        {
+            "main": [call("task", description="clean /srv", subagent_type="cleaner"), say("ok")],
+            "cleaner": [
+                [call("delete_file", path="/srv/a"), call("send_email", to="ops", body="done")],
+                say("cleaned"),
+            ],
+        }
+    )
+    cleaner = {
+        "name": "cleaner",
+        "description": "Cleans directories.",
+        "system_prompt": "Clean up.",
+        "tools": [send_email, delete_file],
+        "interrupt_on": subagent_gates,
+    }
+    return create_deep_agent(
+        model=model,
+        tools=[send_email, delete_file],
+        interrupt_on={"send_email": True},
+        subagents=[cleaner],
+        checkpointer=InMemorySaver(),
+    )
+
+
+def test_a_subagent_is_judged_by_its_own_gates():
+    # deepagents: a subagent's interrupt_on replaces the parent's, so send_email is ungated there
+    run = simulate(deep_agent({"delete_file": True}), "clean", [reject("keep")])
+    assert run.agent_gates["cleaner"] == {"delete_file": ("approve", "edit", "reject", "respond")}
+    assert [(e.name, e.agent) for e in run.executed] == [("task", None), ("send_email", "cleaner")]
+    run.check()
+
+
+def test_a_tool_the_test_declares_gated_is_gated_inside_subagents_too():
+    run = simulate(deep_agent({}), "clean", gated={"delete_file": True})
+    assert sorted((e.name, e.agent) for e in run.executed) == [
+        ("delete_file", "cleaner"),
+        ("send_email", "cleaner"),
+        ("task", None),
+    ]
+    assert [(v.check, v.evidence[0]) for v in violations(run)] == [
+        ("unapproved_call", "ran: delete_file(path='/srv/a') (call 'call_2', resume 0)")
+    ]
