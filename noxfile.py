@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.default_venv_backend = "none"
@@ -40,3 +42,11 @@ def tests(session: nox.Session) -> None:
 def xdist(session: nox.Session) -> None:
     """The whole suite in two processes, tests in random order, as parallel CI runs it."""
     session.run("python", "-m", "pytest", "-n", "2", "-p", "tests.xdist_pass", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The property suite with a large Hypothesis budget (nightly). HITL_SIM_FUZZ_EXAMPLES=N."""
+    session.env["HITL_SIM_FUZZ"] = "1"
+    session.env["HITL_SIM_FUZZ_EXAMPLES"] = os.environ.get("HITL_SIM_FUZZ_EXAMPLES", "1000")
+    session.run("python", "-m", "pytest", "-q", "tests/property", *session.posargs)
