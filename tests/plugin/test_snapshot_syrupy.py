@@ -22,6 +22,9 @@ for _module in (
 ):
     import_module(_module)
 
+# plugins the inner runs do not need (each costs seconds to load)
+QUIET = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:cacheprovider")
+
 RECIPE = """
 import pytest
 from hitl_sim.snapshots import run_matcher
@@ -93,7 +96,7 @@ def stored(pytester: pytest.Pytester) -> str:
 
 def test_update_stores_a_readable_snapshot_that_later_runs_match(pytester: pytest.Pytester):
     write_flow(pytester)
-    created = pytester.runpytest("--snapshot-update")
+    created = pytester.runpytest("--snapshot-update", *QUIET)
     created.assert_outcomes(passed=2)
     created.stdout.fnmatch_lines(["*2 snapshots generated*"])
     text = stored(pytester)
@@ -101,16 +104,16 @@ def test_update_stores_a_readable_snapshot_that_later_runs_match(pytester: pytes
     assert "    decision: reject\n    by: ops-lead\n    latency_seconds: 7200\n" in text
     assert "  thread: thread-1\n" in text
     assert "hitl-sim-" not in text  # no raw thread id
-    again = pytester.runpytest()
+    again = pytester.runpytest(*QUIET)
     again.assert_outcomes(passed=2)
     again.stdout.fnmatch_lines(["*2 snapshots passed*"])
 
 
 def test_a_changed_decision_fails_with_a_readable_diff(pytester: pytest.Pytester):
     write_flow(pytester)
-    pytester.runpytest("--snapshot-update").assert_outcomes(passed=2)
+    pytester.runpytest("--snapshot-update", *QUIET).assert_outcomes(passed=2)
     write_flow(pytester, to="ceo")
-    result = pytester.runpytest("-vv", "-k", "test_cleanup and not messages")
+    result = pytester.runpytest("-vv", "-k", "test_cleanup and not messages", *QUIET)
     result.assert_outcomes(failed=1, deselected=1)
     shown = result.stdout.lines
     assert "E       assert [+ received] == [- snapshot]" in shown
@@ -120,16 +123,15 @@ def test_a_changed_decision_fails_with_a_readable_diff(pytester: pytest.Pytester
         "E         -   args: {body: hi, to: team}",
         "E         +   args: {body: hi, to: ceo}",
     ]
-    write_flow(pytester, to="ceo")
-    pytester.runpytest("--snapshot-update").assert_outcomes(passed=2)
-    pytester.runpytest().assert_outcomes(passed=2)
+    pytester.runpytest("--snapshot-update", *QUIET).assert_outcomes(passed=2)  # accept the change
+    assert "to: ceo" in stored(pytester)
 
 
 def test_a_changed_tool_argument_fails_with_a_readable_diff(pytester: pytest.Pytester):
     write_flow(pytester)
-    pytester.runpytest("--snapshot-update").assert_outcomes(passed=2)
+    pytester.runpytest("--snapshot-update", *QUIET).assert_outcomes(passed=2)
     write_flow(pytester, body="hello")
-    result = pytester.runpytest()
+    result = pytester.runpytest(*QUIET)
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
@@ -142,8 +144,34 @@ def test_a_changed_tool_argument_fails_with_a_readable_diff(pytester: pytest.Pyt
 
 def test_snapshots_written_in_process_match_under_xdist(pytester: pytest.Pytester):
     write_flow(pytester)
-    pytester.runpytest("--snapshot-update").assert_outcomes(passed=2)
+    pytester.runpytest("--snapshot-update", *QUIET).assert_outcomes(passed=2)
     before = stored(pytester)
-    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-n", "2", *QUIET)
     result.assert_outcomes(passed=2)
     assert stored(pytester) == before
+
+
+def test_the_frozen_clock_stays_inside_the_run(pytester: pytest.Pytester):
+    write_flow(pytester)
+    pytester.makepyfile(
+        test_clock="""
+        import time
+        from datetime import datetime
+
+        from test_flow import cleanup
+
+
+        def test_clock():
+            before = time.time()
+            run = cleanup()
+            assert run.audit[-1].at == "2030-01-01T11:00:00Z"
+            assert datetime.now().year < 2030
+            assert 0 <= time.time() - before < 600
+        """
+    )
+    result = pytester.runpytest("test_clock.py", "--junitxml=report.xml", "--durations=0", *QUIET)
+    result.assert_outcomes(passed=1)
+    report = (pytester.path / "report.xml").read_text()
+    seconds = float(report.split('time="')[1].split('"')[0])
+    assert 0 <= seconds < 600  # pytest's own clock never saw 2030
+    assert "2030" not in report
