@@ -308,7 +308,10 @@ def _answer(call: Call, decision: Mapping[str, Any]) -> Reply:
     if not isinstance(call.id, str):
         raise _PydanticLike("ValidationError", ("validation error for ToolMessage", "tool_call_id"))
     status: Literal["success", "error"] = "success" if decision["type"] == "respond" else "error"
-    return Reply(call.id, call.name, content, status)
+    # `ToolMessage` turns content that is neither text nor a list of blocks into text
+    return Reply(
+        call.id, call.name, content if isinstance(content, str | list) else str(content), status
+    )
 
 
 class _PydanticLike(Exception):
@@ -553,7 +556,7 @@ def _schema_problem(
         if kind not in kinds:
             tags = ", ".join(repr(k) for k in kinds)
             return (
-                f"Input tag {kind!r} found using 'type' does not match any of the expected "
+                f"Input tag '{kind}' found using 'type' does not match any of the expected "
                 f"tags: {tags}",
             )
     elif kind != kinds[0]:
@@ -566,9 +569,13 @@ def _schema_problem(
         edited = answer.get("edited_action")
         if not isinstance(edited, Mapping):
             return ("edited_action",)
-        if edited.get("name") != tool:
+        if "name" not in edited:
+            return ("edited_action.name\n  Field required",)
+        if edited["name"] != tool:
             return ("edited_action.name", f"Input should be '{tool}'")
-        if not isinstance(edited.get("args"), Mapping):
+        if "args" not in edited:
+            return ("edited_action.args\n  Field required",)
+        if not isinstance(edited["args"], Mapping):
             return ("edited_action.args",)
         errors = _argument_errors(schema, edited["args"])
         if errors:

@@ -32,6 +32,24 @@ CASES = {
     "edit to unknown tool": ([E1, R1], [edit("no_such_tool", {})]),
     "redirected edit": ([E1], [edit("delete_file", {"path": "/etc/passwd"})]),
     "unanswered": ([E1, D1], [approve()]),
+    "edit with a null edited_action": (
+        [E1, R1],
+        [unchecked({"type": "edit", "edited_action": None})],
+    ),
+    "edit with an empty edited_action": (
+        [E1, R1],
+        [unchecked({"type": "edit", "edited_action": {}})],
+    ),
+    "respond with a number": ([E1, R1], [unchecked({"type": "respond", "message": 123})]),
+    "reject with a list reason": ([E1, R1], [unchecked({"type": "reject", "message": ["x"]})]),
+    "approve carrying an edit": (
+        [E1],
+        [
+            unchecked(
+                {"type": "approve", "edited_action": {"name": "send_email", "args": {"to": "eve"}}}
+            )
+        ],
+    ),
 }
 
 
