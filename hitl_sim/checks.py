@@ -148,14 +148,16 @@ def _decision_for(run: Run, execution: ToolExecution) -> DecisionRecord | None:
 
 
 def _gated_for(run: Run, execution: ToolExecution) -> Mapping[str, tuple[str, ...]]:
-    """The gates that apply where the call ran: a subagent's own (deepagents replaces the
-    parent's) plus the tools only the test declared; everywhere else `run.gated`."""
-    own = run.agent_gates.get(execution.agent) if execution.agent is not None else None
+    """The gates that apply where the call ran: the tools the test alone declared, plus those
+    the calling agent's own config always reviews (a subagent's config replaces its parent's in
+    deepagents; a tool with a `when=` predicate is reviewed only when it says so)."""
+    own = run.agent_gates.get(execution.agent)
     if own is None:
         return run.gated
-    configured = {tool for gates in run.agent_gates.values() for tool in gates}
+    configured = {tool for agent in run.agent_gates.values() for tool in agent.gates}
     declared = {tool: allowed for tool, allowed in run.gated.items() if tool not in configured}
-    return {**declared, **own}
+    always = {tool: a for tool, a in own.gates.items() if tool not in own.conditional}
+    return {**declared, **always}
 
 
 def _unapproved_call(run: Run) -> list[Violation]:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
 
     from hitl_sim.decisions import Decision
+    from hitl_sim.gates import AgentGates
     from hitl_sim.reviewer import Responder
 
 DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -477,7 +478,7 @@ def _responder(reviewer: Any, expect_pending: bool) -> Responder:
     return as_responder(reviewer)
 
 
-def _agent_gates(graph: Any) -> dict[str | None, dict[str, tuple[str, ...]]]:
+def _agent_gates(graph: Any) -> dict[str | None, AgentGates]:
     from hitl_sim.gates import gates_by_agent
 
     return gates_by_agent(graph)

@@ -21,9 +21,11 @@ class AgentGates:
 
     agent: str | None
     """The subagent's name, or None for the graph itself."""
-    mode: str
-    """The middleware's `interrupt_mode`: 'batched' or 'per_call'."""
+    mode: str | None
+    """The middleware's `interrupt_mode`: 'batched' or 'per_call'; None without a middleware."""
     gates: Mapping[str, tuple[str, ...]]
+    conditional: frozenset[str] = frozenset()
+    """Gated tools with a `when=` predicate: a call it lets through is not reviewed, by design."""
 
 
 def _middleware(graph: Any) -> Any:
@@ -61,31 +63,23 @@ def all_tools(graph: Any) -> dict[str, Any]:
 
 
 def agents_of(graph: Any, agent: str | None = None) -> Iterator[AgentGates]:
-    """Every agent in `graph` that has a HITL middleware, the graph itself first."""
+    """Every agent in `graph`, the graph itself first; one without a HITL middleware (e.g. a
+    deepagents subagent with `interrupt_on={}`) has mode None and no gates."""
     middleware = _middleware(graph)
-    if middleware is not None:
-        gates = {
-            tool: tuple(config.get("allowed_decisions") or ())
-            for tool, config in getattr(middleware, "interrupt_on", {}).items()
-        }
-        yield AgentGates(agent, str(getattr(middleware, "interrupt_mode", "batched")), gates)
+    configs = getattr(middleware, "interrupt_on", {}) if middleware is not None else {}
+    gates = {tool: tuple(config.get("allowed_decisions") or ()) for tool, config in configs.items()}
+    mode = str(getattr(middleware, "interrupt_mode", "batched")) if middleware else None
+    conditional = frozenset(tool for tool, cfg in configs.items() if cfg.get("when") is not None)
+    yield AgentGates(agent, mode, gates, conditional)
     for name, subgraph in _subagents(graph).items():
         if subgraph is not graph:
             yield from agents_of(subgraph, name)
 
 
-def gates_by_agent(
-    graph: Any, agent: str | None = None
-) -> dict[str | None, dict[str, tuple[str, ...]]]:
+def gates_by_agent(graph: Any) -> dict[str | None, AgentGates]:
     """Each agent's own gates: None for the graph itself, a subagent's name for a subagent
-    ({} when it has no HITL middleware, e.g. deepagents' `interrupt_on={}`)."""
-    middleware = _middleware(graph)
-    configs = getattr(middleware, "interrupt_on", {}) if middleware is not None else {}
-    found = {agent: {tool: tuple(c.get("allowed_decisions") or ()) for tool, c in configs.items()}}
-    for name, subgraph in _subagents(graph).items():
-        if subgraph is not graph:
-            found.update(gates_by_agent(subgraph, name))
-    return found
+    (no gates when it has no HITL middleware, e.g. deepagents' `interrupt_on={}`)."""
+    return {found.agent: found for found in agents_of(graph)}
 
 
 def gates_of(graph: Any) -> dict[str, tuple[str, ...]]:

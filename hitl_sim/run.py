@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from hitl_sim.audit import AuditLog
     from hitl_sim.decisions import Decision
+    from hitl_sim.gates import AgentGates
     from hitl_sim.interrupts import ActionRequest, PendingInterrupt
 
 RunStatus = Literal["finished", "pending", "failed"]
@@ -159,9 +160,9 @@ class Run:
     """The test said interrupts may be left unanswered (an unavailable reviewer)."""
     unused_decisions: list[Decision] = field(default_factory=list)
     """Scripted decisions the reviewer still held when the run ended."""
-    agent_gates: dict[str | None, dict[str, tuple[str, ...]]] = field(default_factory=dict)
-    """Each agent's own gates (None: the graph itself; a deep agent's subagent by name, {} when
-    it has none): a call made inside a subagent is judged by its own gates plus `gated=`."""
+    agent_gates: dict[str | None, AgentGates] = field(default_factory=dict)
+    """Each agent's own HITL config (None: the graph itself; a deep agent's subagent by name): a
+    call is judged by the gates of the agent that made it plus the tools only `gated=` names."""
     checked: bool = False
     """`check()` was called on this run (the pytest plugin then skips its teardown check)."""
 

@@ -292,7 +292,9 @@ def deep_agent(subagent_gates):
 def test_a_subagent_is_judged_by_its_own_gates():
     # deepagents: a subagent's interrupt_on replaces the parent's, so send_email is ungated there
     run = simulate(deep_agent({"delete_file": True}), "clean", [reject("keep")])
-    assert run.agent_gates["cleaner"] == {"delete_file": ("approve", "edit", "reject", "respond")}
+    assert run.agent_gates["cleaner"].gates == {
+        "delete_file": ("approve", "edit", "reject", "respond")
+    }
     assert [(e.name, e.agent) for e in run.executed] == [("task", None), ("send_email", "cleaner")]
     run.check()
 
@@ -307,3 +309,22 @@ def test_a_tool_the_test_declares_gated_is_gated_inside_subagents_too():
     assert [(v.check, v.evidence[0]) for v in violations(run)] == [
         ("unapproved_call", "ran: delete_file(path='/srv/a') (call 'call_2', resume 0)")
     ]
+
+
+def test_a_call_a_when_predicate_lets_through_is_not_a_violation():
+    external = {
+        "allowed_decisions": ["approve", "reject"],
+        "when": lambda request: request.tool_call["args"]["to"].endswith("@external.com"),
+    }
+    turns = [
+        [
+            call("send_email", to="bob", body="hi"),
+            call("send_email", to="x@external.com", body="hi"),
+        ],
+        say("done"),
+    ]
+    agent = build_agent(turns, interrupt_on={"send_email": external})
+    run = simulate(agent, "go", [reject("not outside the company")])
+    assert run.agent_gates[None].conditional == {"send_email"}
+    assert [dict(e.args)["to"] for e in run.executed] == ["bob"]
+    run.check()
