@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from hitl_sim.errors import InvalidArgument
@@ -298,34 +299,28 @@ def _stable_steps(run: Run) -> list[Step]:
     """The run's steps, with tools that ran in the same superstep in the model's call order.
 
     Tools of one superstep run in a thread pool, so callbacks arrive in any order; sorting each
-    block of adjacent tool steps by the position of their call id keeps the log deterministic.
+    block of adjacent tool steps of one resume and one agent by the position of their call id
+    (in the messages, then in every model response, subagents' included) keeps the log
+    deterministic.
     """
     order: dict[str, int] = {}
-    for message in run.messages:
+    responses = [request.response for request in run.model_requests]
+    for message in [*run.messages, *responses]:
         for call in getattr(message, "tool_calls", None) or ():
             order.setdefault(str(call.get("id")), len(order))
 
-    def key(step: Step) -> tuple[int, str, str]:
+    def position(step: Step) -> tuple[int, str, str]:
         record = step.record
-        position = order.get(str(record.call_id), len(order))
-        return position, record.name, json.dumps(record.args, sort_keys=True, default=repr)
+        at = order.get(str(record.call_id), len(order))
+        return at, record.name, json.dumps(record.args, sort_keys=True, default=repr)
+
+    def block(step: Step) -> tuple[int, str | None] | None:
+        return (step.resume, step.record.agent) if step.kind == "tool" else None
 
     steps: list[Step] = []
-    block: list[Step] = []
-    for step in [*run.steps, None]:
-        if (
-            step is not None
-            and step.kind == "tool"
-            and (not block or block[0].resume == step.resume)
-        ):
-            block.append(step)
-            continue
-        steps.extend(sorted(block, key=key))
-        block = []
-        if step is not None and step.kind == "tool":
-            block.append(step)
-        elif step is not None:
-            steps.append(step)
+    for key, group in groupby(run.steps, key=block):
+        members = list(group)
+        steps.extend(members if key is None else sorted(members, key=position))
     return steps
 
 
@@ -367,6 +362,8 @@ def _describe_decision(d: Mapping[str, Any]) -> str:
 
 def _describe_tool(d: Mapping[str, Any]) -> str:
     call = f"{d['tool']}({_args(d.get('args'))})"
+    if "agent" in d:
+        call += f" in agent {d['agent']!r}"
     if "error" in d:
         return f"{call} raised {d['error']}"
     return f"{call} -> {d.get('result')!r}"
