@@ -320,3 +320,56 @@ def test_the_audit_and_snapshot_modules_import_nothing_heavy():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def raw_and_breakpoint_graph():
+    """A node that asks with interrupt(), then a static breakpoint before `ship`."""
+    from typing import TypedDict
+
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import interrupt
+
+    class Order(TypedDict, total=False):
+        item: str
+        approved_by: str
+        shipped: bool
+
+    def ask(state: Order) -> Order:
+        reply = interrupt({"question": f"Buy {state['item']}?", "token": "tok-123456"})
+        return {"approved_by": reply["approver"]}
+
+    def ship(state: Order) -> Order:
+        return {"shipped": True}
+
+    builder = StateGraph(Order)
+    builder.add_node("ask", ask)
+    builder.add_node("ship", ship)
+    builder.add_edge(START, "ask")
+    builder.add_edge("ask", "ship")
+    builder.add_edge("ship", END)
+    return builder.compile(checkpointer=InMemorySaver(), interrupt_before=["ship"])
+
+
+def test_raw_interrupts_and_breakpoints_are_logged_with_their_answers():
+    from hitl_sim import answer, update
+
+    run = simulate(
+        raw_and_breakpoint_graph(),
+        {"item": "laptop"},
+        reviewer=[
+            answer({"approver": "cfo"}, by="cfo", after=60),
+            update(shipped=False, by="ops"),
+        ],
+    )
+    assert run.final_state["shipped"] is True
+    assert run.audit.render().splitlines()[1:] == [
+        "  1. 2030-01-01T09:00:00Z  interrupt interrupt-1 (raw, node 'ask')",
+        "       - value {'question': 'Buy laptop?', 'token': '***'}",
+        "  2. 2030-01-01T09:01:00Z  decision  interrupt-1: answer({'approver': 'cfo'})"
+        " (by cfo, after 60s)",
+        "  3. 2030-01-01T09:01:00Z  resume    command answering interrupt-1",
+        "  4. 2030-01-01T09:01:00Z  interrupt interrupt-2 (breakpoint, node 'ship')",
+        "  5. 2030-01-01T09:01:00Z  decision  interrupt-2: update({'shipped': False}) (by ops)",
+        "  6. 2030-01-01T09:01:00Z  resume    continue answering interrupt-2",
+        "  7. 2030-01-01T09:01:00Z  finished",
+    ]
