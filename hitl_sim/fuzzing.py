@@ -36,7 +36,8 @@ class PlannedTurn:
     """
 
     calls: tuple[Call, ...]
-    decisions: tuple[Any, ...] = ()
+    decisions: tuple[Any, ...] | None = ()
+    """None: the reviewer is unavailable for this turn and leaves its reviews pending."""
 
     def message(self) -> AIMessage:
         from langchain_core.messages import AIMessage
@@ -87,17 +88,19 @@ class _PlannedReviewer:
     def __init__(self, plan: RunPlan, config: HitlConfig, failing: set[int]) -> None:
         self.mode = config.interrupt_mode
         self.failing = failing
-        self.queues = [list(turn.decisions) for turn in plan.turns]
+        self.queues = [None if t.decisions is None else list(t.decisions) for t in plan.turns]
         self.seen: set[str] = set()
         self.calls = {c.id: index for index, t in enumerate(plan.turns) for c in t.calls}
 
     def decide(self, interrupt: PendingInterrupt, run: Run) -> Sequence[Decision] | None:
         turn = self.turn_of(interrupt)
+        queue = self.queues[turn]
+        if queue is None:
+            return None
         if self.mode == "batched":
-            planned, self.queues[turn] = self.queues[turn], []
+            planned, self.queues[turn] = queue, []
             actions: list[ActionRequest | None] = [*interrupt.actions, *[None] * len(planned)]
             return [self.sendable(turn, d, a) for d, a in zip(planned, actions, strict=False)]
-        queue = self.queues[turn]
         return [self.sendable(turn, queue.pop(0), interrupt.actions[0])] if queue else None
 
     def sendable(self, turn: int, decision: Any, action: ActionRequest | None) -> Decision:
@@ -116,7 +119,9 @@ class _PlannedReviewer:
         return turn
 
     def unused(self) -> list[Decision]:
-        return [d if isinstance(d, Decision) else unchecked(d) for q in self.queues for d in q]
+        return [
+            d if isinstance(d, Decision) else unchecked(d) for q in self.queues for d in q or ()
+        ]
 
 
 @dataclass
@@ -197,7 +202,8 @@ class FuzzAgent:
         """The oracle's prediction for `plan`, turn by turn (stopping where the agent stops)."""
         outcomes: list[Outcome] = []
         for turn in plan.turns:
-            outcomes.append(predict(self.config, turn.calls, list(turn.decisions)))
+            decisions = None if turn.decisions is None else list(turn.decisions)
+            outcomes.append(predict(self.config, turn.calls, decisions))
             if not outcomes[-1].finished:
                 break
         return outcomes

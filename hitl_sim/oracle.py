@@ -8,10 +8,11 @@ middleware's documented rules (see the semantics reference, sections 1-5) on pla
 property test can compare a real run against it.
 
 The oracle covers `create_agent` + `HumanInTheLoopMiddleware` in both interrupt modes, `when`
-predicates (called with a stand-in request exposing `tool_call` only, so they must depend on the
-call alone), redirected edits, unknown tools, malformed and disallowed answers. Tools are given as
-LangChain tools or plain functions; the oracle calls their function to learn the output, so they
-must be pure.
+predicates and `description` callables (called with the call only: a stand-in request exposing
+`tool_call`, and `state=None, runtime=None`, so they must depend on the call alone), redirected
+edits, unknown tools, malformed and disallowed answers, and unanswered reviews. Tools are given
+as LangChain tools or plain functions; the oracle calls their function to learn the output, so
+they must be pure.
 """
 
 from __future__ import annotations
@@ -171,12 +172,10 @@ class HitlConfig:
     def action_for(self, call: Call) -> ActionRequest:
         """The action request the reviewer sees for a gated `call`."""
         gate = self.gates[call.name]
-        if callable(gate.description):
-            raise InvalidArgument(
-                f"tool {call.name!r} has a description callable; the oracle cannot call it "
-                "without graph state. Use a static description or none."
-            )
         description = gate.description
+        if callable(description):  # called without graph state or runtime
+            tool_call = {"name": call.name, "args": dict(call.args), "id": call.id}
+            description = description(tool_call, None, None)
         if description is None:
             description = f"{self.description_prefix}\n\nTool: {call.name}\nArgs: {dict(call.args)}"
         return ActionRequest(
@@ -590,10 +589,18 @@ def predict(config: HitlConfig, calls: Iterable[Any], decisions: Any = ()) -> Ou
     the gated calls (batched: sent together as `{"decisions": [...]}`, however many there are;
     per_call: one per gated call, all sent together, missing ones left unanswered). In batched
     mode it may also be any raw resume value (e.g. `{"decisions": ...}` or a bare string), sent
-    verbatim.
+    verbatim. `None`: nobody answers, the reviews stay pending.
     """
     turn = [Call.of(call) for call in calls]
     oracle = _Oracle(config)
+    if decisions is None:  # nobody answers: every review stays pending
+        if config.interrupt_mode == "per_call":
+            return oracle.per_call(turn, [])
+        gated = [call for call in turn if config.gate_for(call) is not None]
+        if gated:
+            reviews = tuple(config.action_for(call) for call in gated)
+            return Outcome(reviews, pending=tuple(call.id for call in gated))
+        return oracle.batched(turn, [])
     if config.interrupt_mode == "per_call":
         if not isinstance(decisions, list | tuple):
             raise InvalidArgument(
