@@ -55,7 +55,14 @@ def problems(
     decision = decisions[0]
     if interrupt.kind == "per_call":
         action = interrupt.actions[0]
-        return _action_problems(f"{where} ({action.name})", action, decision, tools)
+        found = _action_problems(f"{where} ({action.name})", action, decision, tools)
+        if not found and decision.type == "edit" and decision.name not in (None, action.name):
+            found.append(
+                f"{where} ({action.name}): edit() redirects the call to {decision.name!r}, but "
+                f"a per_call review only accepts edits of {action.name!r} itself (its "
+                "response_schema pins the tool name). Edit the arguments only, or reject it."
+            )
+        return found
     if decision.type == "unchecked":
         return []
     if interrupt.kind == "breakpoint":

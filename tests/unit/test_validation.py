@@ -118,3 +118,13 @@ def test_breakpoints_can_only_be_continued():
         "breakpoint, which can only be continued. Use approve() to continue, or "
         "update(key=value) to write state first."
     ]
+
+
+def test_a_per_call_edit_cannot_redirect_to_another_tool():
+    one = PendingInterrupt("b" * 32, "per_call", {}, "tools", (EMAIL,), seq=1)
+    assert problems(one, [edit("delete_file", {"path": "/y"})], tools=TOOLS) == [
+        "interrupt #1 (per_call, node 'tools') (send_email): edit() redirects the call to "
+        "'delete_file', but a per_call review only accepts edits of 'send_email' itself (its "
+        "response_schema pins the tool name). Edit the arguments only, or reject it."
+    ]
+    assert problems(one, [edit("send_email", {"to": "x", "body": "y"})], tools=TOOLS) == []
