@@ -30,6 +30,9 @@ _UNKNOWN_ID = re.compile(
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _MIN_SECRET = 4
 """Shorter secret values are masked under their key but not hunted for inside other strings."""
+_LOOKS_GENERATED = re.compile(r"^(?=.*\d).{6,}$")
+"""A raw id is replaced inside strings only if it looks generated (6+ characters, a digit), so a
+thread named `main` does not rename every `main` in the messages."""
 
 
 class _Label(str):
@@ -170,7 +173,7 @@ class Normaliser:
         self._replacements = dict.fromkeys(self._secrets, MASK)
         if self.normalise_ids:
             for (_, raw), label in self.labels.items():
-                if isinstance(raw, str) and len(raw) >= _MIN_SECRET:
+                if isinstance(raw, str) and _LOOKS_GENERATED.search(raw):
                     self._replacements.setdefault(raw, label)
         if not self._replacements:
             return None

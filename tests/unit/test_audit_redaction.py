@@ -116,3 +116,12 @@ def test_a_secret_holding_a_structure_is_masked_whole():
         norm.plain({"secret": {"user": "bob", "pin": "483920"}, "log": "pin 483920"})
     )
     assert data == {"log": "pin ***", "secret": MASK}
+
+
+def test_a_word_like_raw_id_is_labelled_but_not_replaced_in_text():
+    norm = Normaliser()
+    assert norm.label("thread", "main") == "thread-1"
+    assert norm.label("call", "call_7") == "call-1"
+    assert norm.finish("merge main after call_7; call_77 untouched") == (
+        "merge main after call-1; call_77 untouched"
+    )
