@@ -292,7 +292,7 @@ class _Session:
             if error is not None:
                 yield from self.fail(error)
                 return
-        yield from self.finish()
+        yield from self.finish(snapshot)  # nothing ran since this snapshot was read
 
     def confirm_pending(self, record: ResumeRecord) -> Generator[_Op, Any, None]:
         """Right before a resume, check the thread still has what we answer pending (after
