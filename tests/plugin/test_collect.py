@@ -52,6 +52,11 @@ MODES = APPROVED.replace("tags: [smoke]\n", "") + textwrap.dedent(
 )
 
 
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    # pytest-benchmark warns (an error here) when it sees xdist, as in a worker of `pytest -n 2`
+    return pytester.runpytest("-p", "no:benchmark", *args)
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeini("[pytest]\n")
@@ -64,7 +69,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_each_scenario_is_an_item_with_a_readable_id_and_other_yaml_is_left_alone(project):
     project.mkdir("config")
     (project.path / "config" / "ci.yaml").write_text("jobs: {}\n")
-    result = project.runpytest("scenarios", "config", "--collect-only", "-q")
+    result = run(project, "scenarios", "config", "--collect-only", "-q")
     result.stdout.fnmatch_lines(
         [
             "scenarios/approved.yaml::approved",
@@ -78,7 +83,7 @@ def test_each_scenario_is_an_item_with_a_readable_id_and_other_yaml_is_left_alon
 
 
 def test_k_selects_by_name_or_by_tag(project):
-    result = project.runpytest("scenarios", "-v", "-k", "streamed or smoke")
+    result = run(project, "scenarios", "-v", "-k", "streamed or smoke")
     result.assert_outcomes(passed=2, deselected=1)
     result.stdout.fnmatch_lines(
         ["*scenarios/approved.yaml::approved PASSED*", "*scenarios/modes.yaml::streamed PASSED*"]
@@ -91,14 +96,14 @@ def test_the_ini_names_other_scenario_directories(pytester: pytest.Pytester):
     (pytester.path / "flows" / "approved.yaml").write_text(APPROVED)
     pytester.mkdir("scenarios")
     (pytester.path / "scenarios" / "ignored.yaml").write_text("not: a scenario\n")
-    pytester.runpytest("flows", "scenarios").assert_outcomes(passed=1)
+    run(pytester, "flows", "scenarios").assert_outcomes(passed=1)
 
 
 def test_scenarios_run_and_a_failure_shows_the_expectation_and_the_timeline(project):
     (project.path / "scenarios" / "wrong.yaml").write_text(
         APPROVED.replace("final_message: Sent.", "final_message: Sent twice.")
     )
-    result = project.runpytest("scenarios")
+    result = run(project, "scenarios")
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -121,7 +126,7 @@ def test_a_malformed_file_is_a_collection_error_naming_file_line_key_and_fix(pro
     (project.path / "scenarios" / "broken.yaml").write_text(
         APPROVED.replace("reviewer: [approve]", "reviewer: [aprove]")
     )
-    result = project.runpytest("scenarios")
+    result = run(project, "scenarios")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
