@@ -497,7 +497,9 @@ def cross_check(
     the answer's fields of those names (a plain string answer is the decision itself).
     Breakpoints, and raw interrupts whose payload names no tool, are not compared.
     """
-    logged = [r for r in map(app_record, records) if tool in r or decision in r]
+    given = [app_record(r) for r in records]
+    logged = [r for r in given if tool in r or decision in r]
+    ignored = len(given) - len(logged)
     fields = {"decision": decision, "by": by, "args": args, "message": message}
     unmatched = list(range(len(logged)))
     norm = Normaliser()
@@ -522,7 +524,7 @@ def cross_check(
                     f"The application's audit trail has no record of {what}. Expected a record "
                     f"with {_pairs({k: expected[k] for k in (tool, *want)})}; it logged "
                     f"{len(logged)} decision "
-                    f"record(s){_listing(logged, norm)}",
+                    f"record(s){_listing(logged, norm)}{_ignored(ignored, tool, decision)}",
                     {"expected": expected},
                 )
             )
@@ -607,6 +609,17 @@ def _decision_word(value: Any) -> Any:
 def _decision_text(record: DecisionRecord) -> str:
     about = record.action.name if record.action is not None else record.interrupt.label
     return f"{record.decision.describe()} for {about} ({record.interrupt.label})"
+
+
+def _ignored(count: int, tool: str, decision: str) -> str:
+    if not count:
+        return ""
+    return (
+        f"\n({count} other record(s) have neither a {tool!r} nor a {decision!r} field and were "
+        "not read as decisions. If your application names these facts differently, say so: "
+        "AppAudit(records, tool=..., decision=...) or cross_check(run, records, tool=..., "
+        "decision=...).)"
+    )
 
 
 def _listing(records: list[dict[str, Any]], norm: Normaliser) -> str:

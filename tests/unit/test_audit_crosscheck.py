@@ -291,3 +291,17 @@ def test_approve_is_checked_against_the_models_arguments():
     assert cross_check(run, records, args="args") == []
     forged = [{"tool": "send_email", "decision": "approve", "args": {"to": "x", "body": "hi"}}]
     assert [m.kind for m in cross_check(run, forged, args="args")] == ["misrecorded_decision"]
+
+
+def test_records_with_other_field_names_get_a_hint():
+    run, _ = run_with(AuditedHITL)
+    records = [{"action": "delete_file", "outcome": "rejected"}]
+    found = cross_check(run, records)
+    assert [m.kind for m in found] == ["unrecorded_decision", "unrecorded_decision"]
+    assert found[0].message.endswith(
+        "it logged 0 decision record(s).\n"
+        "(1 other record(s) have neither a 'tool' nor a 'decision' field and were not read as "
+        "decisions. If your application names these facts differently, say so: "
+        "AppAudit(records, tool=..., decision=...) or cross_check(run, records, tool=..., "
+        "decision=...).)"
+    )
