@@ -101,3 +101,10 @@ def build_slow_archive_agent(checkpointer: Any, *, ledger: str, seconds: float =
         middleware=[HumanInTheLoopMiddleware(interrupt_on={"archive": True})],
         checkpointer=checkpointer,
     )
+
+
+def build_forgetful_agent(checkpointer: Any, *, ledger: str) -> Any:
+    """Ignores the checkpointer it is given: every process gets an empty InMemorySaver."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    return build_cleanup_agent(InMemorySaver(), ledger=ledger)

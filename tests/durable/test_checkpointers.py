@@ -217,3 +217,20 @@ def test_async_sqlite_saver_is_the_async_twin(tmp_path):
             return type(saver).__name__
 
     assert asyncio.run(kind_of()) == AsyncSqliteSaver.__name__
+
+
+@pytest.mark.parametrize("kind", ALL)
+def test_asimulate_runs_an_agent_on_the_async_saver(kind, tmp_path):
+    if kind == "postgres" and postgres_url() is None:
+        pytest.skip(f"no PostgreSQL server configured ({POSTGRES_URL_ENV})")
+    from hitl_sim import approve, asimulate
+    from tests.durable.agents import build_cleanup_agent
+
+    async def run_it():
+        async with open_async_checkpointer(kind, directory=tmp_path) as saver:
+            agent = build_cleanup_agent(saver, ledger=str(tmp_path / "effects.jsonl"))
+            return await asimulate(agent, "Clean up /srv/a", [approve(), approve()])
+
+    run = asyncio.run(run_it())
+    assert run.status == "finished"
+    assert sorted(run.executed_names) == ["delete_file", "lookup", "send_email"]

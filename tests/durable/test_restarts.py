@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -245,6 +246,27 @@ def test_a_rebuilt_graph_on_another_store_is_reported_not_started_afresh(tmp_pat
     assert "the rebuilt graph does not see interrupt #1" in str(raised.value)
     assert "Resuming would silently start the graph afresh or do nothing." in str(raised.value)
     assert ledger.names() == []  # nothing ran
+
+
+def test_a_resume_process_on_another_store_is_reported_not_started_afresh(tmp_path):
+    ledger = Ledger(tmp_path / "effects.jsonl")
+    with pytest.raises(ThreadError) as raised:
+        simulate_with_restarts(
+            "tests.durable.agents:build_forgetful_agent",
+            "Clean up /srv/a",
+            DECISIONS,
+            checkpointer="sqlite",
+            restart="process",
+            factory_kwargs={"ledger": str(ledger.path)},
+        )
+    assert re.fullmatch(
+        r"Thread 'hitl-sim-[0-9a-f]{32}' has no checkpoints, so there is nothing to resume: "
+        r"LangGraph would silently start the graph afresh with empty input\. Expected the thread "
+        r"of a paused run\. Fix: pass the thread_id the paused run used \(run\.thread_id\), or "
+        r"start a new run with input\.",
+        str(raised.value),
+    )
+    assert ledger.names() == []  # the resume process ran nothing
 
 
 @pytest.mark.hitl_checkpointer(*PERSISTENT)
