@@ -65,7 +65,8 @@ class AuditEvent:
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
 
     def describe(self) -> str:
-        """The event's details in one readable line (without time and kind)."""
+        """The event's details, readable (without time and kind; an interrupt lists its
+        actions on further lines)."""
         return _DESCRIBE[self.event](self.data)
 
 
@@ -107,6 +108,14 @@ class AuditLog(Sequence[AuditEvent]):
 
     def __iter__(self) -> Iterator[AuditEvent]:
         return iter(self.events)
+
+    def __eq__(self, other: object) -> bool:
+        """Two logs are equal when their events are (e.g. the same scenario run twice)."""
+        if not isinstance(other, AuditLog):
+            return NotImplemented
+        return self.events == other.events
+
+    __hash__ = None  # type: ignore[assignment]
 
     def of(self, *kinds: EventKind) -> list[AuditEvent]:
         """The events of the given kinds, in order."""

@@ -260,6 +260,8 @@ def test_the_same_scenario_gives_the_same_bytes_in_process():
     assert first.messages[0].id != second.messages[0].id
     assert first.interrupts[0].id != second.interrupts[0].id
     assert first.audit.to_jsonl() == second.audit.to_jsonl()
+    assert first.audit == second.audit
+    assert first.audit != cleanup_run(to="ceo@example.com").audit
     assert first.snapshot_view() == second.snapshot_view()
 
 
