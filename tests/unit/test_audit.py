@@ -67,8 +67,9 @@ def agent(mode="batched", *, api_key="sk-live-123456", path="/srv/a"):
     )
 
 
-def cleanup_run(to="team@example.com", **options):
+def cleanup_run(to="team@example.com", clock=None, **options):
     """The scenario the tests snapshot: reject the delete after 2 h, redirect the email."""
+    frozen = {} if clock is None else {"clock": clock}
     return simulate(
         agent(**options),
         "Delete /srv/a and email ops",
@@ -76,6 +77,7 @@ def cleanup_run(to="team@example.com", **options):
             reject("Keep it, we need a backup first", by="ops-lead", after=timedelta(hours=2)),
             edit(to=to, by="ops-lead"),
         ],
+        **frozen,
     )
 
 
@@ -375,3 +377,26 @@ def test_raw_interrupts_and_breakpoints_are_logged_with_their_answers():
         "  6. 2030-01-01T09:01:00Z  resume    continue answering interrupt-2",
         "  7. 2030-01-01T09:01:00Z  finished",
     ]
+
+
+def test_async_runs_log_parallel_tools_in_call_order():
+    import asyncio
+
+    from hitl_sim import asimulate
+
+    async def twice():
+        return [
+            await asimulate(agent(), "go", reviewer=[approve(), approve()], mode=mode)
+            for mode in ("invoke", "stream")
+        ]
+
+    runs = asyncio.run(twice())
+    assert [e.data["tool"] for e in runs[0].audit.of("tool")] == ["delete_file", "send_email"]
+    assert runs[0].audit == runs[1].audit
+
+
+def test_an_unfrozen_run_is_deterministic_without_times():
+    runs = [cleanup_run(clock=False) for _ in range(2)]
+    assert runs[0].audit[0].at != "2030-01-01T09:00:00Z"
+    logs = [AuditLog.from_run(run, timestamps="none").to_jsonl() for run in runs]
+    assert logs[0] == logs[1]
