@@ -25,6 +25,7 @@ from hitl_sim.errors import (
 )
 
 if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
+    from hitl_sim.audit import AppAudit as AppAudit
     from hitl_sim.audit import AuditEvent as AuditEvent
     from hitl_sim.audit import AuditLog as AuditLog
     from hitl_sim.audit import AuditMismatch as AuditMismatch
@@ -86,6 +87,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
+    "AppAudit": "hitl_sim.audit",
     "AuditEvent": "hitl_sim.audit",
     "AuditLog": "hitl_sim.audit",
     "AuditMismatch": "hitl_sim.audit",
