@@ -178,10 +178,12 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def memory_growth(runs: int, keep_threads: bool, clock: bool = True) -> tuple[float, float]:
+def memory_growth(
+    runs: int, keep_threads: bool, clock: bool = True, warm_up: int = 200
+) -> tuple[float, float]:
     """RSS growth (MB) over `runs` simulate runs after a warm-up: (at the end, at the peak)."""
     agent = Agent()
-    for _ in range(200):
+    for _ in range(warm_up):
         simulate_run(agent, keep_thread=keep_threads, clock=clock)
     gc.collect()
     before = peak = _rss_mb()
@@ -200,15 +202,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (noisy numbers)")
     args = parser.parse_args(argv)
-    rounds, runs, memory_runs = (3, 10, 100) if args.quick else (5, 100, 5000)
+    rounds, runs, memory_runs, warm_up = (1, 3, 20, 5) if args.quick else (5, 100, 5000, 200)
 
     agent = Agent()
     fuzz = FuzzAgent(TOOLS, INTERRUPT_ON)
-    for _ in range(20):  # warm-up: imports, caches, thread pools
+    for _ in range(max(warm_up // 10, 2)):  # warm-up: imports, caches, thread pools
         bare_run(agent)
         simulate_run(agent)
         simulate_run(agent, clock=False)
-    fuzz_examples(fuzz, 20)
+    fuzz_examples(fuzz, max(warm_up // 10, 2))
 
     per_run = _rounds(
         rounds,
@@ -224,9 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     print("scenario: batched; send_email (gated) + read_file in one turn; approve; final answer")
     print(f"rounds={rounds} runs_per_round={runs}; median round per kind")
     print(f"(a)  bare LangGraph loop     {bare * 1e3:8.3f} ms/run      {1 / bare:7.1f} runs/s")
-    print(
-        f"(b)  simulate() (defaults)   {simulated * 1e3:8.3f} ms/run      {1 / simulated:7.1f} runs/s"
-    )
+    per_s = 1 / simulated
+    print(f"(b)  simulate() (defaults)   {simulated * 1e3:8.3f} ms/run      {per_s:7.1f} runs/s")
     print(
         f"(b') simulate(clock=False)   {unfrozen * 1e3:8.3f} ms/run      {1 / unfrozen:7.1f} runs/s"
     )
@@ -235,14 +236,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"     overhead_ratio with clock=False would be {unfrozen / bare:.3f}")
 
-    growth, peak = memory_growth(memory_runs, keep_threads=False)
-    kept, kept_peak = memory_growth(max(memory_runs // 5, 100), keep_threads=True, clock=False)
+    growth, peak = memory_growth(memory_runs, keep_threads=False, warm_up=warm_up)
+    kept_runs = max(memory_runs // 5, 50)
+    kept, kept_peak = memory_growth(kept_runs, keep_threads=True, clock=False, warm_up=warm_up)
     print(
         f"(d)  RSS over {memory_runs} simulate() runs, each thread deleted after its run: "
         f"{growth:+.2f} MB at the end, {peak:+.2f} MB at the peak"
     )
     print(
-        f"     for comparison, {max(memory_runs // 5, 100)} runs keeping every thread in the "
+        f"     for comparison, {kept_runs} runs keeping every thread in the "
         f"InMemorySaver: {kept:+.2f} MB (the saver's own storage, {kept_peak:+.2f} MB peak)"
     )
     print(f"overhead_ratio={simulated / bare:.3f}")
