@@ -69,7 +69,7 @@ class _Spec(BaseModel):
 
 Operator = Literal[
     "equals", "not_equals", "startswith", "endswith", "contains", "matches", "in", "gt", "ge",
-    "lt", "le",
+    "lt", "le", "longer_than",
 ]  # fmt: skip
 OPERATORS: tuple[str, ...] = typing.get_args(Operator)
 
@@ -95,6 +95,8 @@ class Condition(_Spec):
     ge: float | None = None
     lt: float | None = None
     le: float | None = None
+    longer_than: int | None = None
+    """More than this many items (a list or mapping) or characters (a string)."""
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:

@@ -130,6 +130,7 @@ def holds(condition: Condition, args: Mapping[str, Any]) -> bool:
         "ge": lambda: _number(value) >= operand,
         "lt": lambda: _number(value) < operand,
         "le": lambda: _number(value) <= operand,
+        "longer_than": lambda: isinstance(value, list | dict | str) and len(value) > operand,
     }
     return tests[condition.operator]()
 

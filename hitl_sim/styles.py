@@ -466,6 +466,61 @@ def approval_deadline(
     return builder.compile(checkpointer=checkpointer)
 
 
+# --- typed confirmation / compiled subagent ------------------------------------------------
+
+
+def typed_confirmation(
+    model: BaseChatModel, tools: Sequence[BaseTool], checkpointer: Any = None
+) -> Graph:
+    """The "verify" confirmation level: the human must type `DELETE <args>` exactly; anything
+    else cancels the model's calls."""
+
+    def confirm(state: MessagesState) -> dict[str, Any]:
+        calls = _calls(state)
+        if not calls:
+            return {}
+        phrase = "DELETE " + " ".join(str(v) for c in calls for v in c["args"].values())
+        typed = interrupt(
+            {
+                "action": ", ".join(c["name"] for c in calls),
+                "level": "verify",
+                "details": [c["args"] for c in calls],
+                "verification_phrase": phrase,
+            }
+        )
+        if typed == phrase:
+            return {"messages": _run_calls(tools, calls)}
+        reason = "Confirmation phrase did not match; nothing was done"
+        return {"messages": [*_declined(calls, reason), AIMessage(reason)]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("agent", _agent_node(model, tools))
+    builder.add_node("confirm", confirm)
+    builder.add_edge(START, "agent")
+    builder.add_edge("agent", "confirm")
+    builder.add_edge("confirm", END)
+    return builder.compile(checkpointer=checkpointer)
+
+
+def compiled_subagent_approval(
+    model: BaseChatModel, tools: Sequence[BaseTool], checkpointer: Any = None
+) -> Graph:
+    """The deepagents docs' pattern: a `CompiledSubAgent` ("approval-agent", a `create_agent`
+    agent) whose tools call `interrupt()` themselves; the interrupt surfaces at the parent."""
+    from deepagents import create_deep_agent
+    from deepagents.middleware.subagents import CompiledSubAgent
+    from langchain.agents import create_agent
+
+    subagent = create_agent(model, tools=list(tools), name="approval-agent")
+    compiled = CompiledSubAgent(
+        name="approval-agent",
+        description="An agent that can request approvals",
+        runnable=subagent,
+    )
+    graph: Graph = create_deep_agent(model=model, subagents=[compiled], checkpointer=checkpointer)
+    return graph
+
+
 STYLES = {
     "simple_approval": simple_approval,
     "approval_with_modification": approval_with_modification,
@@ -479,5 +534,7 @@ STYLES = {
     "multiple_interrupts": multiple_interrupts,
     "parallel_branches": parallel_branches,
     "approval_deadline": approval_deadline,
+    "typed_confirmation": typed_confirmation,
+    "compiled_subagent_approval": compiled_subagent_approval,
 }
 """Every style by name."""

@@ -187,7 +187,7 @@ def test_a_bad_model_turn_and_a_bad_condition(tmp_path):
     assert (
         f"- {path}:5: agent.interrupt_on.rm.when: a condition names one argument and one test, "
         "e.g. {arg: path, startswith: /etc}; tests: equals, not_equals, startswith, endswith, "
-        "contains, matches, in, gt, ge, lt, le\n"
+        "contains, matches, in, gt, ge, lt, le, longer_than\n"
     ) in message
     assert (
         f"- {path}:7: model[0]: a model turn is one of "
