@@ -156,6 +156,7 @@ def _gated_for(run: Run, execution: ToolExecution) -> Mapping[str, tuple[str, ..
         return run.gated
     configured = {tool for agent in run.agent_gates.values() for tool in agent.gates}
     declared = {tool: allowed for tool, allowed in run.gated.items() if tool not in configured}
+    declared.update(run.declared_gates)
     always = {tool: a for tool, a in own.gates.items() if tool not in own.conditional}
     return {**declared, **always}
 

@@ -214,6 +214,7 @@ class _Session:
         self.recorder = Recorder(self.run)
         self.recorder.resume = max((step.resume for step in self.run.steps), default=0)
         self.config = _with_callback(base, Capture(self.recorder))
+        self.run.declared_gates = _gated(None, gated, self.run.declared_gates)
         self.run.gated = _gated(graph, gated, self.run.gated)
         self.run.agent_gates = _agent_gates(graph)
         self.declined: set[str] = set()
@@ -487,11 +488,12 @@ def _agent_gates(graph: Any) -> dict[str | None, AgentGates]:
 def _gated(
     graph: Any, declared: Gated | None, previous: Mapping[str, tuple[str, ...]]
 ) -> dict[str, tuple[str, ...]]:
-    """The agent's own gates plus what the test declared (a tool name alone: every decision)."""
+    """The agent's own gates (none for graph=None) plus what the test declared (a tool name
+    alone: every decision)."""
     from hitl_sim.decisions import MIDDLEWARE_DECISIONS
     from hitl_sim.gates import gates_of
 
-    merged = {**previous, **gates_of(graph)}
+    merged = {**previous, **(gates_of(graph) if graph is not None else {})}
     if isinstance(declared, str):
         declared = [declared]
     if declared is not None and not isinstance(declared, Mapping):

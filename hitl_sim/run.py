@@ -163,6 +163,9 @@ class Run:
     agent_gates: dict[str | None, AgentGates] = field(default_factory=dict)
     """Each agent's own HITL config (None: the graph itself; a deep agent's subagent by name): a
     call is judged by the gates of the agent that made it plus the tools only `gated=` names."""
+    declared_gates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """What the test itself declared with `gated=` (tool -> allowed decisions): gated wherever
+    the call runs, whatever each agent's own config says."""
     checked: bool = False
     """`check()` was called on this run (the pytest plugin then skips its teardown check)."""
 

@@ -128,6 +128,10 @@ def test_declared_gates_are_merged_with_the_agents_own():
         "send_email": ("approve", "reject"),
         "read_file": ("approve", "edit", "reject", "respond"),
     }
+    assert run.declared_gates == {
+        "send_email": ("reject",),
+        "read_file": ("approve", "edit", "reject", "respond"),
+    }
     plain = agent([say("hi")], interrupt_on={"send_email": True})
     assert simulate(plain, "go", gated={"delete_file"}).gated["delete_file"] == (
         "approve",
