@@ -14,6 +14,7 @@ from hitl_sim.errors import (
     CheckpointerUnavailable,
     HitlSimError,
     InvalidArgument,
+    OracleMismatch,
     ProcessFailed,
     RealModelBlocked,
     ScenarioError,
@@ -51,6 +52,9 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.driver import simulate as simulate
     from hitl_sim.facade import HitlSim as HitlSim
     from hitl_sim.facade import HitlSimOptions as HitlSimOptions
+    from hitl_sim.fuzzing import FuzzAgent as FuzzAgent
+    from hitl_sim.fuzzing import PlannedTurn as PlannedTurn
+    from hitl_sim.fuzzing import RunPlan as RunPlan
     from hitl_sim.gates import gates_of as gates_of
     from hitl_sim.interrupts import ActionRequest as ActionRequest
     from hitl_sim.interrupts import PendingInterrupt as PendingInterrupt
@@ -63,6 +67,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.models import TurnInfo as TurnInfo
     from hitl_sim.models import call as call
     from hitl_sim.models import say as say
+    from hitl_sim.oracle import HitlConfig as HitlConfig
     from hitl_sim.restart import CrashReport as CrashReport
     from hitl_sim.restart import Ledger as Ledger
     from hitl_sim.restart import crash_during_resume as crash_during_resume
@@ -87,6 +92,10 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
+    "FuzzAgent": "hitl_sim.fuzzing",
+    "PlannedTurn": "hitl_sim.fuzzing",
+    "RunPlan": "hitl_sim.fuzzing",
+    "HitlConfig": "hitl_sim.oracle",
     "AppAudit": "hitl_sim.audit",
     "AuditEvent": "hitl_sim.audit",
     "AuditLog": "hitl_sim.audit",
@@ -163,6 +172,7 @@ __all__ = [
     "CheckpointerUnavailable",
     "HitlSimError",
     "InvalidArgument",
+    "OracleMismatch",
     "ProcessFailed",
     "RealModelBlocked",
     "ScenarioError",

@@ -69,3 +69,12 @@ class CheckpointerUnavailable(HitlSimError, RuntimeError):
 
 class ProcessFailed(HitlSimError, RuntimeError):
     """A process the harness started (a resume in a new process) died without a result."""
+
+
+class OracleMismatch(HitlSimError, AssertionError):
+    """A real run did something other than what `hitl_sim.oracle` predicted (see `FuzzAgent`)."""
+
+    def __init__(self, message: str, differences: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.differences = list(differences)
+        """One line per difference: what the oracle expected, what the agent did."""

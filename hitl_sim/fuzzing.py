@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hitl_sim.decisions import Decision, unchecked
-from hitl_sim.errors import HitlSimError, InvalidArgument, ScriptExhausted
+from hitl_sim.errors import InvalidArgument, OracleMismatch, ScriptExhausted
 from hitl_sim.oracle import Call, HitlConfig, InterruptMode, Outcome, predict
 
 if TYPE_CHECKING:
@@ -62,14 +62,6 @@ class RunPlan:
         from langchain_core.messages import AIMessage
 
         return [turn.message() for turn in self.turns] + [AIMessage(content=self.final)]
-
-
-class OracleMismatch(HitlSimError, AssertionError):
-    """A real run did something other than what the oracle predicted; `.differences` says what."""
-
-    def __init__(self, message: str, differences: list[str]) -> None:
-        super().__init__(message)
-        self.differences = differences
 
 
 def _verbatim(decision: Any, action: ActionRequest | None) -> Decision:

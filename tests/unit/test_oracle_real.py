@@ -6,7 +6,7 @@ import pytest
 
 from hitl_sim import approve, edit, reject, respond, unchecked
 from hitl_sim.fuzzing import FuzzAgent, OracleMismatch, PlannedTurn, RunPlan
-from hitl_sim.oracle import Call
+from hitl_sim.oracle import HitlConfig
 from tests.unit.test_oracle import D1, E1, E2, GATES, R1, R2, TOOLS
 
 AGENTS = {mode: FuzzAgent(TOOLS, GATES, interrupt_mode=mode) for mode in ("batched", "per_call")}
@@ -75,6 +75,15 @@ def test_a_mismatch_lists_every_difference():
         "the user explicitly requests it.', 'error')], got [('e1', 'send_email', 'sent to bob', "
         "'success')]",
     ]
-    with pytest.raises(OracleMismatch):
-        raise OracleMismatch("x", [])
-    assert Call("send_email", {}, None).id is None
+
+
+def test_verify_raises_oracle_mismatch_with_the_differences():
+    agent = FuzzAgent(TOOLS, GATES)
+    agent.config = HitlConfig({}, TOOLS)  # an oracle that believes nothing is gated
+    with pytest.raises(OracleMismatch) as excinfo:
+        agent.verify(RunPlan((PlannedTurn((E1,), (approve(),)),)))
+    assert excinfo.value.differences == [
+        "reviews: expected [], got [('send_email', {'to': 'bob', 'body': 'hi'}, \"Tool execution "
+        "requires approval\\n\\nTool: send_email\\nArgs: {'to': 'bob', 'body': 'hi'}\", "
+        "('approve', 'edit', 'reject', 'respond'))]"
+    ]
