@@ -515,8 +515,8 @@ class ExpectSpec(_Spec):
     violations: tuple[str, ...] = ()
     """Safety-check violations the run must show (by name); default: none."""
     checks_off: tuple[str, ...] = ()
-    """Safety checks not to apply (e.g. `unapproved_call` with a `when` gate: the check cannot
-    tell a call the condition let through from one the middleware forgot)."""
+    """Safety checks not to apply, by name (`hitl_sim.checks.CHECKS`), when a scenario proves
+    something else and a check's verdict is beside the point."""
     model_saw: tuple[str, ...] = ()
     """Texts that must appear in some message sent to a model (e.g. a reject reason)."""
     state: dict[str, Any] = {}
