@@ -25,7 +25,6 @@ from hitl_sim import (
     simulate,
     simulate_with_restarts,
 )
-from hitl_sim.checkpointers import POSTGRES_URL_ENV
 from hitl_sim.driver import resume
 from hitl_sim.restart import outcome, outcome_differences
 from tests.durable.agents import build_cleanup_agent
@@ -286,24 +285,3 @@ def test_thread_checks_hold_for_a_graph_rebuilt_on_the_store(hitl_checkpoint_sto
     assert finished.thread_id in str(on_finished.value)
     assert "no-such-thread" in str(on_unknown.value)
     assert sorted(Ledger(ledger).names()) == ["delete_file", "lookup", "send_email"]
-
-
-def test_postgres_cases_skip_without_a_server(pytester, monkeypatch):
-    monkeypatch.delenv(POSTGRES_URL_ENV, raising=False)
-    pytester.makepyfile(
-        """
-        import pytest
-
-        @pytest.mark.hitl_checkpointer("sqlite", "postgres")
-        def test_store(hitl_checkpoint_store):
-            assert hitl_checkpoint_store.kind == "sqlite"
-        """
-    )
-    result = pytester.runpytest("-rs")
-    result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(
-        [
-            "SKIPPED [[]1[]] *: postgres checkpointer: no PostgreSQL server configured "
-            "(HITL_SIM_POSTGRES_URL)"
-        ]
-    )
