@@ -121,13 +121,15 @@ class FuzzAgent:
     """A real agent compiled once and reused across examples (see the module docstring).
 
     `tools` are LangChain tools with pure functions (the oracle calls them to predict outputs);
-    `interrupt_on` and `interrupt_mode` go to `HumanInTheLoopMiddleware` unchanged.
+    `interrupt_on`, `interrupt_mode` and `middleware_options` (`edit_notice`,
+    `description_prefix`) go to `HumanInTheLoopMiddleware` unchanged.
     """
 
     tools: Sequence[Any]
     interrupt_on: Mapping[str, Any]
     interrupt_mode: InterruptMode = "batched"
     clock: Any = False
+    middleware_options: Mapping[str, Any] = field(default_factory=dict)
     """Passed to `simulate`; False (the default here) skips freezing time per example."""
     graph: Any = field(init=False, repr=False)
     model: Any = field(init=False, repr=False)
@@ -143,7 +145,7 @@ class FuzzAgent:
         from hitl_sim.models import FunctionChatModel
 
         middleware = HumanInTheLoopMiddleware(
-            dict(self.interrupt_on), interrupt_mode=self.interrupt_mode
+            dict(self.interrupt_on), interrupt_mode=self.interrupt_mode, **self.middleware_options
         )
         self.model = FunctionChatModel(self._next_turn)
         self.graph = create_agent(

@@ -87,3 +87,12 @@ def test_verify_raises_oracle_mismatch_with_the_differences():
         "requires approval\\n\\nTool: send_email\\nArgs: {'to': 'bob', 'body': 'hi'}\", "
         "('approve', 'edit', 'reject', 'respond'))]"
     ]
+
+
+@pytest.mark.parametrize("mode", ["batched", "per_call"])
+def test_middleware_options_reach_the_oracle(mode):
+    options = {"edit_notice": None, "description_prefix": "PLEASE REVIEW"}
+    agent = FuzzAgent(TOOLS, GATES, interrupt_mode=mode, middleware_options=options)
+    run = agent.verify(RunPlan((PlannedTurn((E1, R1), (edit(to="al"),)),)))
+    assert run.interrupts[0].actions[0].description.startswith("PLEASE REVIEW\n\nTool: send_email")
+    assert run.messages[2].content == "sent to al"  # no edit notice
