@@ -328,3 +328,13 @@ def test_a_call_a_when_predicate_lets_through_is_not_a_violation():
     assert run.agent_gates[None].conditional == {"send_email"}
     assert [dict(e.args)["to"] for e in run.executed] == ["bob"]
     run.check()
+    # declared by the test, the tool is gated whatever the agent's predicate says
+    declared = simulate(
+        build_agent(turns, interrupt_on={"send_email": external}),
+        "go",
+        [reject("no")],
+        gated={"send_email": True},
+    )
+    assert [(v.check, v.evidence[0]) for v in violations(declared)] == [
+        ("unapproved_call", "ran: send_email(to='bob', body='hi') (call 'call_1', resume 1)")
+    ]
