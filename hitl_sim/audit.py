@@ -155,6 +155,15 @@ class AuditLog(Sequence[AuditEvent]):
         return f"<AuditLog of {len(self.events)} events: {', '.join(self.kinds)}>"
 
 
+def unfinished_events(run: Run, norm: Normaliser, timestamps: Timestamps) -> list[dict[str, Any]]:
+    """The audit events as dicts whose strings `norm.finish()` has not rewritten yet.
+
+    For output that puts the log beside other data (a snapshot): the caller finishes the whole
+    document once, so every raw id gets one label throughout.
+    """
+    return [event.to_dict() for event in _Builder(run, norm, timestamps).events(finish=False)]
+
+
 class _Builder:
     """Walks `run.steps` once, turning each into an event with a shared normaliser."""
 
@@ -162,11 +171,11 @@ class _Builder:
         self.run = run
         self.norm = norm
         self.timestamps = timestamps
-        self.thread = str(norm.label("thread", run.thread_id))
+        self.thread: str = norm.label("thread", run.thread_id) or ""
         self.out: list[AuditEvent] = []
         self.first: Any = None
 
-    def events(self) -> list[AuditEvent]:
+    def events(self, finish: bool = True) -> list[AuditEvent]:
         last_at = None
         for step in _stable_steps(self.run):
             last_at = step.at
@@ -178,8 +187,12 @@ class _Builder:
         last_resume = self.run.steps[-1].resume if self.run.steps else 0
         status = self.run.status
         self.add(status, last_resume, last_at, self.ending())
+        if not finish:
+            return self.out
         return [
-            AuditEvent(e.seq, e.event, e.at, e.thread, e.resume, self.norm.finish(dict(e.data)))
+            AuditEvent(
+                e.seq, e.event, e.at, str(e.thread), e.resume, self.norm.finish(dict(e.data))
+            )
             for e in self.out
         ]
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 
-from hitl_sim.audit import AuditLog, Timestamps
+from hitl_sim.audit import AuditLog, Timestamps, unfinished_events
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.normalise import DEFAULT_REDACTED, Normaliser
 
@@ -70,7 +70,7 @@ def snapshot_data(
     """
     wanted = _sections(include)
     norm = Normaliser(redact=redact)
-    audit = AuditLog.from_run(run, timestamps=timestamps, normaliser=norm)
+    audit = unfinished_events(run, norm, timestamps)
     data: dict[str, Any] = {}
     if "status" in wanted:
         data["status"] = run.status
@@ -80,7 +80,7 @@ def snapshot_data(
         keys = set(run.final_state) - {"messages"} if state_keys is None else set(state_keys)
         data["state"] = norm.plain({k: v for k, v in run.final_state.items() if k in keys})
     if "audit" in wanted:
-        data["audit"] = audit.to_dicts()
+        data["audit"] = audit
     if "side_effects" in wanted:
         data["side_effects"] = [
             {"name": s.name, "args": norm.plain(s.args), "kwargs": norm.plain(s.kwargs)}

@@ -119,3 +119,35 @@ def test_the_clock_is_frozen_only_inside_the_run():
     run = cleanup_run()
     assert run.audit[0].at == "2030-01-01T09:00:00Z"
     assert datetime.now().year < 2030
+
+
+def test_raw_ids_that_look_like_labels_keep_one_label_throughout():
+    from langchain.agents import create_agent
+    from langchain.agents.middleware import HumanInTheLoopMiddleware
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from hitl_sim import ScriptedChatModel, call, say
+    from tests.unit.test_audit import delete_file, send_email
+
+    model = ScriptedChatModel(
+        [
+            [
+                call("delete_file", path="/srv/a").with_id("call-2"),
+                call("send_email", to="ops", body="hi").with_id("call-1"),
+            ],
+            say("done"),
+        ]
+    )
+    graph = create_agent(
+        model,
+        tools=[send_email, delete_file],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"delete_file": True})],
+        checkpointer=InMemorySaver(),
+    )
+    run = simulate(graph, "go", reviewer=[reject("no")])
+    data = snapshot_data(run, include=("messages", "audit"))
+    calls = {c["name"]: c["id"] for c in data["messages"][1]["tool_calls"]}
+    assert calls == {"delete_file": "call-1", "send_email": "call-2"}
+    assert data["audit"][0]["actions"][0]["call"] == "call-1"
+    assert [e["call"] for e in data["audit"] if e["event"] == "tool"] == ["call-2"]
+    assert run.audit.to_dicts()[0]["actions"][0]["call"] == "call-1"
