@@ -7,6 +7,7 @@ inside fixtures and hooks, so an installed hitl-sim costs nothing in sessions th
 from __future__ import annotations
 
 import contextlib
+import copy
 import operator
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -98,6 +99,8 @@ def _options(given: dict[str, Any]) -> HitlSimOptions:
             f"@pytest.mark.hitl_sim got unknown option{'s' * (len(unknown) != 1)} "
             f"{', '.join(map(repr, unknown))}. Signature: {_options_signature()}"
         )
+    if given.get("reviewer") is not None:  # a marker is shared: give each test a fresh script
+        given = {**given, "reviewer": copy.deepcopy(given["reviewer"])}
     return HitlSimOptions(**given)
 
 

@@ -435,16 +435,24 @@ class Reviewer:
             else [Ask(interrupt, 0, interrupt.actions[0] if interrupt.actions else None, run)]
         )
         decisions: list[Decision] = []
+        spent = timedelta(0)
         for ask in asks:
-            decision = self.answer(ask)
+            decision = self.answer(ask, spent)
             if decision is None:
                 return None
             decisions.append(decision)
+            spent += decision.after
         return decisions
 
-    def answer(self, ask: Ask) -> Decision | None:
-        """The decision for one question (None: unavailable), with timeout and escalation."""
+    def answer(self, ask: Ask, spent: timedelta = timedelta(0)) -> Decision | None:
+        """The decision for one question (None: unavailable), with timeout and escalation.
+
+        `spent` is the time already taken on earlier actions of the same interrupt: the deadline
+        counts from the interrupt, so the actions of a batch share one window (each further level
+        of a chain gets a full one).
+        """
         waited = timedelta(0)
+        window = None if self._timeout is None else max(self._timeout - spent, timedelta(0))
         for name, source in self._levels_for(ask):
             try:
                 decision = source.answer(ask)
@@ -452,7 +460,10 @@ class Reviewer:
                 raise self._exhausted(ask, name) from None
             except _NoRule as no_rule:
                 raise self._no_rule(ask, no_rule) from None
-            if decision is not None and (self._timeout is None or decision.after <= self._timeout):
+            expired = window is not None and window <= timedelta(0)
+            if decision is not None and (
+                window is None or (not expired and decision.after <= window)
+            ):
                 signed = replace(
                     decision, by=decision.by or name or self._by, after=waited + decision.after
                 )
@@ -460,8 +471,9 @@ class Reviewer:
                 return signed
             if decision is not None:
                 self._consumed.append(_Consumed(ask, decision))
-            if self._timeout is not None:
-                waited += self._timeout
+            if window is not None:
+                waited += window
+                window = self._timeout
         if self._on_timeout is None:
             return None
         policy = replace(self._on_timeout, after=waited)

@@ -201,6 +201,17 @@ def test_model_strings_resolve_to_the_fake(hitl_sim):
     assert run.executed_names == ["send_email"]
 
 
+@pytest.mark.hitl_sim(reviewer=Reviewer([approve()]), check=True)
+class TestSharedReviewer:
+    def test_first(self, hitl_sim):
+        model = hitl_sim.model([call("send_email", to="bob", body="hi"), say("ok")])
+        assert hitl_sim.simulate(make_agent(model), "mail bob").executed_names == ["send_email"]
+
+    def test_second_gets_a_fresh_copy(self, hitl_sim):
+        model = hitl_sim.model([call("send_email", to="eve", body="hi"), say("ok")])
+        assert hitl_sim.simulate(make_agent(model), "mail eve").executed_names == ["send_email"]
+
+
 @pytest.mark.hitl_sim(chek=False)
 def test_unknown_option(hitl_sim):
     pass
@@ -225,7 +236,7 @@ def test_unmarked(request):
 def test_the_marker_sets_defaults_and_reports_misuse_at_the_test(tester):
     tester.makepyfile(test_marker=HEADER + MARKER_TESTS, test_unmarked=UNMARKED_TEST)
     result = tester.runpytest("-v")
-    result.assert_outcomes(passed=5, errors=3)
+    result.assert_outcomes(passed=7, errors=3)
     signature = "Signature: hitl_sim(*, check=True, *"
     result.stdout.fnmatch_lines(
         [

@@ -185,11 +185,24 @@ def test_a_decision_slower_than_the_timeout_is_replaced_with_latency_the_deadlin
         timeout=H24,
         on_timeout=reject("Approval timeout", by="approval-service"),
     )
-    assert reviewer.decide(batched(EMAIL, DELETE), None) == [
-        reject("Approval timeout", by="approval-service", after=H24),
-        approve(after=timedelta(hours=2)),
+    assert reviewer.decide(per_call(EMAIL), None) == [
+        reject("Approval timeout", by="approval-service", after=H24)
     ]
+    assert reviewer.decide(per_call(DELETE, seq=2), None) == [approve(after=timedelta(hours=2))]
     assert reviewer.consumed[0] == approve(after=timedelta(hours=30))
+
+
+def test_the_actions_of_a_batch_share_one_deadline():
+    reviewer = Reviewer(
+        [approve(after=timedelta(hours=20)), approve(after=timedelta(hours=10)), approve()],
+        timeout=H24,
+        on_timeout=reject("Approval timeout"),
+    )
+    assert reviewer.decide(batched(EMAIL, DELETE, DELETE_TMP), None) == [
+        approve(after=timedelta(hours=20)),
+        reject("Approval timeout", after=timedelta(hours=4)),  # the request expired at 24 h
+        reject("Approval timeout"),
+    ]
 
 
 def test_timeout_needs_a_policy():
