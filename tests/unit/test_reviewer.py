@@ -325,3 +325,21 @@ def test_misuse_is_an_invalid_argument(build, message):
     with pytest.raises(InvalidArgument) as excinfo:
         build()
     assert str(excinfo.value).startswith(message)
+
+
+def test_a_function_can_take_the_run_too():
+    seen = []
+
+    def with_run(action, interrupt, run):
+        seen.append((action.name, interrupt.seq, run))
+        return approve()
+
+    def variadic(*given):
+        seen.append(len(given))
+        return approve()
+
+    run = object()
+    assert Reviewer.function(with_run).decide(per_call(EMAIL, seq=5), run) == [approve()]
+    assert Reviewer.function(variadic).decide(per_call(EMAIL), run) == [approve()]
+    assert seen == [("send_email", 5, run), 3]
+    assert Reviewer.function(lambda action: None).decide(per_call(EMAIL), None) is None
