@@ -608,7 +608,11 @@ def _nothing_pending(thread_id: str, head: StateSnapshot) -> ThreadError:
 
 def _cannot_recover(run: Run) -> ThreadError:
     error = run.error
-    state = "has no error" if error is None else f"failed with {error.type}: {error.message}"
+    state = (
+        "has no error"
+        if error is None
+        else f"failed with {error.type}: {error.message.rstrip('.')}"
+    )
     return ThreadError(
         f"recover() cannot continue the run on thread {run.thread_id!r}: it {state}, and only "
         "a resumable error can be recovered (a poisoned batched answer, or an answer the graph "
@@ -804,17 +808,42 @@ async def asimulate(
 
 def resume(
     graph: Any,
-    thread: str | Mapping[str, Any] | None,
+    thread: Run | str | Mapping[str, Any] | None,
     reviewer: Any = None,
     **options: Any,
 ) -> Run:
     """Answer what is pending on an existing thread (a paused run, another process's thread).
 
-    Checks first, and raises `ThreadError` where LangGraph would silently misbehave: no thread
-    id, a thread with no checkpoints (LangGraph would start afresh), a finished thread
-    (LangGraph would do nothing), or a graph without a checkpointer. `options` are
-    `simulate()`'s keyword options.
+    `thread` is a thread id, a config naming one, or the paused `Run` itself, which is then
+    continued (its record grows) rather than a new one started. Checks first, and raises
+    `ThreadError` where LangGraph would silently misbehave: no thread id, a thread with no
+    checkpoints (LangGraph would start afresh), a finished thread (LangGraph would do nothing),
+    or a graph without a checkpointer. `options` are `simulate()`'s keyword options.
     """
+    if isinstance(thread, Run):
+        if thread.error is not None:
+            raise _cannot_resume_failed(thread, thread.error)
+        session = _continuing(thread, graph, reviewer, options)
+        return _drive(session, session.loop)
+    return simulate(graph, None, reviewer, **_named_thread(graph, thread), **options)
+
+
+async def aresume(
+    graph: Any,
+    thread: Run | str | Mapping[str, Any] | None,
+    reviewer: Any = None,
+    **options: Any,
+) -> Run:
+    """`resume` with the async graph API."""
+    if isinstance(thread, Run):
+        if thread.error is not None:
+            raise _cannot_resume_failed(thread, thread.error)
+        session = _continuing(thread, graph, reviewer, options)
+        return await _adrive(session, session.loop)
+    return await asimulate(graph, None, reviewer, **_named_thread(graph, thread), **options)
+
+
+def _named_thread(graph: Any, thread: str | Mapping[str, Any] | None) -> dict[str, Any]:
     config = dict(thread) if isinstance(thread, Mapping) else {}
     thread_id = None if isinstance(thread, Mapping) else thread
     named = (
@@ -828,7 +857,15 @@ def resume(
             "configurable.thread_id. Fix: pass the paused run's thread, e.g. "
             "resume(graph, run.thread_id, reviewer)."
         )
-    return simulate(graph, None, reviewer, config=config, thread_id=thread_id, **options)
+    return {"config": config, "thread_id": thread_id}
+
+
+def _cannot_resume_failed(run: Run, error: RunError) -> ThreadError:
+    return ThreadError(
+        f"resume() cannot continue the run on thread {run.thread_id!r}: it failed with "
+        f"{error.type}: {error.message.rstrip('.')}. Expected a run that ended pending. Fix: use "
+        "recover(run, graph, reviewer) to clear the error and answer again."
+    )
 
 
 def recover(run: Run, graph: Any, reviewer: Any = None, **options: Any) -> Run:
@@ -841,32 +878,28 @@ def recover(run: Run, graph: Any, reviewer: Any = None, **options: Any) -> Run:
     `simulate()` would, appending to the same record. `options` are `simulate()`'s keyword
     options (`mode`, `clock`, `max_resumes`, `watch`, `rebuild`, ...).
     """
-    options.setdefault("expect_pending", run.expect_pending)
-    session = _Session(
-        graph,
-        None,
-        reviewer,
-        config=run.config,
-        thread_id=run.thread_id,
-        run=run,
-        **_session_options(options),
-    )
+    session = _continuing(run, graph, reviewer, options)
     return _drive(session, lambda head: session.recover())
 
 
 async def arecover(run: Run, graph: Any, reviewer: Any = None, **options: Any) -> Run:
     """`recover` with the async graph API."""
-    options.setdefault("expect_pending", run.expect_pending)
-    session = _Session(
+    session = _continuing(run, graph, reviewer, options)
+    return await _adrive(session, lambda head: session.recover())
+
+
+def _continuing(run: Run, graph: Any, reviewer: Any, options: Mapping[str, Any]) -> _Session:
+    """A session that appends to `run` on its own thread."""
+    given = {"expect_pending": run.expect_pending, **options}
+    return _Session(
         graph,
         None,
         reviewer,
         config=run.config,
         thread_id=run.thread_id,
         run=run,
-        **_session_options(options),
+        **_session_options(given),
     )
-    return await _adrive(session, lambda head: session.recover())
 
 
 def _session_options(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -140,7 +140,7 @@ def test_an_edit_that_fails_at_tool_time_is_not_recoverable_by_resuming():
     assert str(caught.value) == (
         f"recover() cannot continue the run on thread {run.thread_id!r}: it failed with "
         "ValueError: Reviewer edited tool call 'call_1' to 'no_such_tool', which is not an "
-        "available tool. Available tools: delete_file, read_file, send_email., and only a "
+        "available tool. Available tools: delete_file, read_file, send_email, and only a "
         "resumable error can be recovered (a poisoned batched answer, or an answer the graph "
         "rejected while the interrupt stayed pending). Expected run.error.resumable to be True. "
         "Fix: start a new run, or inspect run.error and the thread's state."

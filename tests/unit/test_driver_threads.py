@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim import InvalidArgument, Reviewer, ThreadError, approve, call, say, simulate
-from hitl_sim.driver import resume
+from hitl_sim import (
+    InvalidArgument,
+    Reviewer,
+    ThreadError,
+    approve,
+    call,
+    say,
+    simulate,
+    unchecked,
+)
+from hitl_sim.driver import aresume, resume
 from tests.unit.test_driver import agent
 
 
@@ -209,3 +219,48 @@ def test_a_review_answered_elsewhere_meanwhile_is_reported_before_resuming():
         "answer this thread while the reviewer decided (another reviewer or process got there "
         "first)."
     )
+
+
+def test_resuming_the_paused_run_itself_continues_its_record():
+    graph, first = paused()
+
+    same = resume(graph, first, Reviewer([approve(after=timedelta(hours=1))]))
+
+    assert same is first
+    assert first.status == "finished"
+    assert [s.kind for s in first.steps] == [
+        "model_turn",
+        "interrupt",
+        "finish",
+        "decision",
+        "resume",
+        "tool",
+        "model_turn",
+        "finish",
+    ]
+    assert [(e.name, e.resume) for e in first.executed] == [("send_email", 1)]
+    assert first.decisions[0].at == datetime(2030, 1, 1, 10, 0, tzinfo=UTC)
+
+
+def test_a_failed_run_is_recovered_not_resumed():
+    graph = agent([call("send_email", to="bob", body="hi"), say("done")])
+    failed = simulate(graph, "go", Reviewer([unchecked({"type": "maybe"})]), thread_id="bad")
+
+    with pytest.raises(ThreadError) as caught:
+        resume(graph, failed, Reviewer([approve()]))
+
+    assert str(caught.value) == (
+        "resume() cannot continue the run on thread 'bad': it failed with ValueError: Unexpected "
+        "human decision: {'type': 'maybe'}. Decision type 'maybe' is not allowed for tool "
+        "'send_email'. Expected one of ['approve', 'edit', 'reject', 'respond'] based on the "
+        "tool's configuration. Expected a run that ended pending. Fix: use recover(run, graph, "
+        "reviewer) to clear the error and answer again."
+    )
+
+
+def test_aresume_answers_a_paused_thread_with_the_async_api():
+    graph, first = paused()
+
+    run = asyncio.run(aresume(graph, first.thread_id, Reviewer([approve()])))
+
+    assert run.executed_names == ["send_email"]
