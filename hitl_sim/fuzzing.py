@@ -170,8 +170,12 @@ class FuzzAgent:
             )
         return self._script.pop(0)
 
-    def run(self, plan: RunPlan) -> Run:
-        """Play `plan` through `simulate` on a fresh thread (deleted afterwards)."""
+    def run(self, plan: RunPlan, reviewer: Any = None) -> Run:
+        """Play `plan` through `simulate` on a fresh thread (deleted afterwards).
+
+        `reviewer` (anything `simulate` accepts) answers instead of the plan's decisions; the
+        plan's decisions must then say what it will answer, for `predict` and `verify`.
+        """
         from hitl_sim.driver import simulate
 
         if not isinstance(plan, RunPlan):
@@ -184,7 +188,7 @@ class FuzzAgent:
             return simulate(
                 self.graph,
                 plan.prompt,
-                _PlannedReviewer(plan, self.config, failing),
+                reviewer if reviewer is not None else _PlannedReviewer(plan, self.config, failing),
                 thread_id=thread_id,
                 clock=self.clock,
                 expect_pending=True,
@@ -202,10 +206,10 @@ class FuzzAgent:
                 break
         return outcomes
 
-    def verify(self, plan: RunPlan) -> Run:
+    def verify(self, plan: RunPlan, reviewer: Any = None) -> Run:
         """Run `plan` and raise `OracleMismatch` unless the run matches the oracle exactly."""
         outcomes = self.predict(plan)
-        run = self.run(plan)
+        run = self.run(plan, reviewer)
         differences = compare(outcomes, run, plan)
         if differences:
             listed = "\n".join(f"- {d}" for d in differences)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given
 
-from hitl_sim.strategies import scenarios
-from tests.property.agents import BATCHED, PER_CALL
-
-MODES = pytest.mark.parametrize("agent", [BATCHED, PER_CALL], ids=["batched", "per_call"])
+from hitl_sim.fuzzing import PlannedTurn, RunPlan
+from hitl_sim.interrupts import PendingInterrupt
+from hitl_sim.strategies import batches, reviewers, scenarios
+from tests.property.agents import BATCHED, PER_CALL, TOOLS
 
 
 @given(plan=scenarios(BATCHED))
@@ -29,3 +28,12 @@ def test_batched_bad_answers_match_the_oracle(plan):
 @given(plan=scenarios(PER_CALL, invalid=True, count_mismatch=True, order_swaps=True))
 def test_per_call_bad_answers_match_the_oracle(plan):
     PER_CALL.verify(plan)
+
+
+@given(reviewer=reviewers(BATCHED), calls=batches(TOOLS, max_size=3))
+def test_standing_reviewer_policies_match_the_oracle(reviewer, calls):
+    config = BATCHED.config
+    actions = tuple(config.action_for(c) for c in calls if config.gate_for(c) is not None)
+    interrupt = PendingInterrupt("i", "batched", None, "after_model", actions)
+    answers = tuple(reviewer.decide(interrupt, None)) if actions else ()
+    BATCHED.verify(RunPlan((PlannedTurn(calls, answers),)), reviewer)
