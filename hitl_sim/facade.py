@@ -55,7 +55,8 @@ class HitlSimOptions:
     expect_pending: bool = False
     models: Any = None
     """A fake model, or model string -> fake, that model strings resolve to for the whole test
-    (`hitl_sim.override_models`); real provider models are blocked meanwhile."""
+    (`hitl_sim.override_models`); real provider models are blocked meanwhile. A zero-argument
+    callable is called once per test, so a module-wide marker gives each test a fresh script."""
     block_real_models: bool = False
     """Block real provider models for the whole test even without `models`."""
 
@@ -177,8 +178,15 @@ class HitlSim:
     def start(self) -> HitlSim:
         """Enter the test-wide model override / real-model block, if the options ask for one."""
         self._stack = ExitStack()
-        if self.options.models is not None:
-            self._stack.enter_context(self.override_models(self.options.models))
+        models = self.options.models
+        if callable(models):
+            models = models()
+        if models is not None:
+            from hitl_sim.models import ScriptedChatModel
+
+            given = models.values() if isinstance(models, Mapping) else [models]
+            self.models.extend(m for m in given if isinstance(m, ScriptedChatModel))
+            self._stack.enter_context(self.override_models(models))
         elif self.options.block_real_models:
             from hitl_sim.model_override import block_real_models
 

@@ -201,6 +201,11 @@ def test_model_strings_resolve_to_the_fake(hitl_sim):
     assert run.executed_names == ["send_email"]
 
 
+@pytest.mark.hitl_sim(models=lambda: ScriptedChatModel([say("hi"), say("left over")]), check=True)
+def test_a_model_factory_is_called_per_test_and_its_script_checked(hitl_sim):
+    assert hitl_sim.simulate(make_agent("openai:gpt-4o"), "hello").status == "finished"
+
+
 @pytest.mark.hitl_sim(reviewer=Reviewer([approve()]), check=True)
 class TestSharedReviewer:
     def test_first(self, hitl_sim):
@@ -236,10 +241,13 @@ def test_unmarked(request):
 def test_the_marker_sets_defaults_and_reports_misuse_at_the_test(tester):
     tester.makepyfile(test_marker=HEADER + MARKER_TESTS, test_unmarked=UNMARKED_TEST)
     result = tester.runpytest("-v")
-    result.assert_outcomes(passed=7, errors=3)
+    result.assert_outcomes(passed=8, errors=4)
     signature = "Signature: hitl_sim(*, check=True, *"
     result.stdout.fnmatch_lines(
         [
+            "*ERROR at teardown of test_a_model_factory_is_called_per_test_and_its_script_checked*",
+            "[[]unused_model_turns[]] ScriptedChatModel has 1 scripted turn the agent never asked "
+            "for:",
             "*ERROR at setup of test_unknown_option*",
             f"E * TypeError: @pytest.mark.hitl_sim got unknown option 'chek'. {signature}",
             "*ERROR at setup of test_positional_option*",
