@@ -754,7 +754,9 @@ def simulate(
 
     `input` is a str (sent as the user's message), a dict of graph input, or None to answer what
     is already pending on `thread_id`. Graph errors land in `run.error`; harness problems (a
-    thread that cannot be resumed, an answer that would be rejected) raise.
+    thread that cannot be resumed, an answer that would be rejected, `TooManyResumes`, a
+    `ScriptExhausted` or `RealModelBlocked` raised inside the graph) raise, with the run's
+    timeline attached as a note.
     """
     session = _Session(
         graph,
