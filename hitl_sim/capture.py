@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, cast
 from uuid import UUID
 
@@ -58,6 +59,10 @@ class _Open:
     result: Any = None
     error: str | None = None
     response: AIMessage | None = None
+    superstep: tuple[Any, ...] | None = None
+    """Tools: (step, parent namespace) of the superstep they ran in, and `slot` their position
+    in it (the call's index in the model's message): parallel tools are published in call order."""
+    slot: int = 0
 
 
 class Recorder:
@@ -99,12 +104,18 @@ class Recorder:
         self.start(object(), record)
 
     def flush(self) -> None:
-        """Publish everything recorded since the last flush into the run, in start order."""
+        """Publish everything recorded since the last flush into the run: in start order,
+        except that tools started together in one superstep (they run in parallel threads, in
+        any order) are published in the order the model called them."""
         with self._lock:
             order, self._order = self._order, []
             records = [self._open.pop(key) for key in order]
-        for record in records:
-            self._publish(record)
+        for key, group in groupby(records, key=lambda record: record.superstep):
+            together = list(group)
+            if key is not None:
+                together.sort(key=lambda record: record.slot)
+            for record in together:
+                self._publish(record)
 
     def _publish(self, record: _Open) -> None:
         run = self.run
@@ -160,6 +171,18 @@ def _agent(metadata: Mapping[str, Any] | None) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _superstep(metadata: Mapping[str, Any] | None) -> tuple[tuple[Any, ...] | None, int]:
+    """Where a tool ran: its superstep (step number and enclosing namespace) and its slot there,
+    for tools a ToolNode sent one per call (`langgraph_path == ('__pregel_push', index, ...)`)."""
+    metadata = metadata or {}
+    path: tuple[Any, ...] = tuple(metadata.get("langgraph_path") or ())
+    if len(path) < 2 or path[0] != "__pregel_push" or not isinstance(path[1], int):
+        return None, 0
+    namespace = str(metadata.get("langgraph_checkpoint_ns") or "")
+    enclosing = namespace.rpartition("|")[0]
+    return (metadata.get("langgraph_step"), enclosing), path[1]
+
+
 def _result(output: Any) -> Any:
     """A tool's result: the ToolMessage content when the tool ran as a tool call (or returned a
     `Command` updating messages, as deepagents' `task` tool does)."""
@@ -194,6 +217,7 @@ class Capture(BaseCallbackHandler):
         record = _Open("tool", now(), self.recorder.resume, str(name), args)
         record.call_id = kwargs.get("tool_call_id")
         record.agent = _agent(metadata)
+        record.superstep, record.slot = _superstep(metadata)
         namespace = (metadata or {}).get("langgraph_checkpoint_ns")
         if name == "task" and isinstance(args.get("subagent_type"), str) and namespace:
             self.recorder.delegated[str(namespace)] = args["subagent_type"]

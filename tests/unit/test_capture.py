@@ -101,13 +101,13 @@ def test_watch_catches_calls_from_threads_without_the_runs_context():
     assert [(e.args, e.resume) for e in watched.side_effects] == [((7,), 1)]
 
 
-def test_parallel_tool_calls_are_each_recorded_with_their_own_call_id():
+def test_parallel_tool_calls_are_recorded_in_call_order_with_their_own_call_id():
     keys = [f"k{n}" for n in range(8)]
     graph = agent([[call("lookup", key=k) for k in keys], say("done")], [lookup])
 
     run = simulate(graph, "look up everything")
 
-    assert sorted((e.call_id, e.args["key"], e.result) for e in run.executed) == [
+    assert [(e.call_id, e.args["key"], e.result) for e in run.executed] == [
         (f"call_{n + 1}", f"k{n}", f"value of k{n}") for n in range(8)
     ]
     assert {e.agent for e in run.executed} == {"billing"}
@@ -189,3 +189,18 @@ def test_a_spy_on_a_method_records_calls_through_instances():
         ("deliver", (MAILER, "bob"), 1)
     ]
     assert run.executed[0].result == "delivered to bob"
+
+
+def test_parallel_tools_are_published_in_call_order_run_after_run():
+    keys = [f"k{n}" for n in range(6)]
+    orders = {
+        tuple(
+            e.call_id
+            for e in simulate(
+                agent([[call("lookup", key=k) for k in keys], say("done")], [lookup]), "go"
+            ).executed
+        )
+        for _ in range(5)
+    }
+
+    assert orders == {tuple(f"call_{n + 1}" for n in range(6))}
