@@ -244,6 +244,17 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return collector
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run given no paths (testpaths or the current directory) also collects the scenario
+    directories the ini names in `hitl_sim_scenarios`."""
+    config = session.config
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        return
+    for folder in config.getini("hitl_sim_scenarios"):
+        if Path(folder).exists() and str(folder) not in config.args:
+            config.args.append(str(folder))
+
+
 def _scenario_dirs(config: pytest.Config) -> tuple[Path, ...]:
     if _SCENARIO_DIRS not in config.stash:
         configured = [Path(p).resolve() for p in config.getini("hitl_sim_scenarios")]

@@ -90,13 +90,22 @@ def test_k_selects_by_name_or_by_tag(project):
     )
 
 
-def test_the_ini_names_other_scenario_directories(pytester: pytest.Pytester):
+def test_the_ini_names_other_scenario_directories_and_a_bare_run_collects_them(
+    pytester: pytest.Pytester,
+):
     pytester.makeini("[pytest]\nhitl_sim_scenarios = flows\n")
     pytester.mkdir("flows")
     (pytester.path / "flows" / "approved.yaml").write_text(APPROVED)
     pytester.mkdir("scenarios")
     (pytester.path / "scenarios" / "ignored.yaml").write_text("not: a scenario\n")
     run(pytester, "flows", "scenarios").assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\ntestpaths = tests\nhitl_sim_scenarios = flows\n")
+    pytester.mkdir("tests")
+    pytester.makepyfile(test_unit="def test_unit():\n    pass\n")
+    (pytester.path / "test_unit.py").rename(pytester.path / "tests" / "test_unit.py")
+    result = run(pytester, "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*flows/approved.yaml::approved PASSED*"])
 
 
 def test_scenarios_run_and_a_failure_shows_the_expectation_and_the_timeline(project):
