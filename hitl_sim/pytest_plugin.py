@@ -30,7 +30,8 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{HitlSimOptions.signature()}: defaults for the hitl_sim fixture in this test (nearest "
         "scope wins); a marked test gets the fixture automatically.",
     )
-    config.pluginmanager.register(_FixturePlugin(), "hitl-sim-fixture")
+    if not config.pluginmanager.has_plugin("hitl-sim-fixture"):
+        config.pluginmanager.register(_FixturePlugin(), "hitl-sim-fixture")
     config.addinivalue_line(
         "markers",
         "hitl_checkpointer(*kinds): checkpointer(s) for hitl_checkpointer fixtures: memory, "
