@@ -177,6 +177,9 @@ class CreateAgentSpec(_Spec):
     description_prefix: str | None = None
     system_prompt: str | None = None
     name: str | None = None
+    interrupt_before: tuple[str, ...] = ()
+    """Static breakpoints, e.g. `[tools]`: the agent stops before those nodes."""
+    interrupt_after: tuple[str, ...] = ()
     checkpointer: Checkpointer | None = None
 
 

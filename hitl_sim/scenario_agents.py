@@ -259,6 +259,8 @@ def _create_agent(
         system_prompt=spec.system_prompt,
         checkpointer=checkpointer,
         name=spec.name,
+        interrupt_before=list(spec.interrupt_before) or None,
+        interrupt_after=list(spec.interrupt_after) or None,
     )
 
 

@@ -31,6 +31,8 @@ def _not_covered(scenario: Scenario) -> str | None:
         return f"agent kind {scenario.agent.kind}"
     if scenario.then:
         return "multi-step (then:)"
+    if scenario.agent.interrupt_before or scenario.agent.interrupt_after:
+        return "static breakpoints"
     if any(t.asks is not None or t.raises is not None for t in scenario.agent.tools.values()):
         return "a tool that interrupts or raises"
     return None
