@@ -85,6 +85,13 @@ def test_cleanup_messages(snapshot):
 """
 
 
+@pytest.fixture(autouse=True)
+def _inner_runs_are_not_xdist_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When this suite runs under xdist, syrupy would read the inherited PYTEST_XDIST_WORKER and
+    treat each in-process inner session as a worker (no snapshot report)."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+
+
 def write_flow(pytester: pytest.Pytester, *, to="team", body="hi") -> None:
     pytester.makeconftest(RECIPE)
     pytester.makepyfile(test_flow=dedent(FLOW.format(to=to, body=body)))
