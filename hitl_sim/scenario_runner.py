@@ -10,18 +10,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import re
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hitl_sim.scenario import ExpectSpec, InterruptSpec, Scenario, StepSpec, load_scenario
+from hitl_sim.scenario import ExpectSpec, Scenario, StepSpec, load_scenario
+from hitl_sim.scenario_expectations import compare, error_failures
 
 if TYPE_CHECKING:
-    from hitl_sim.interrupts import PendingInterrupt
     from hitl_sim.models import ScriptedChatModel
     from hitl_sim.run import Run
 
@@ -53,10 +51,8 @@ class ScenarioResult:
             lines.append(f"{len(self.failures)} expectation(s) failed:")
             lines.extend(f"- {failure}" for failure in self.failures)
         for index, run in enumerate(self.runs):
-            title = (
-                "Run" if index == 0 else f"Step {index} ({self.scenario.then[index - 1].action})"
-            )
-            lines.extend(["", f"{title} timeline:", run.timeline()])
+            title = "Run timeline:" if index == 0 else "Timeline of the run after a `then:` step:"
+            lines.extend(["", title, run.timeline()])
         return "\n".join(lines)
 
 
@@ -157,7 +153,7 @@ def _raised(label: str, expect: ExpectSpec, exc: Exception, result: ScenarioResu
             "if it is intended, add expect.raises: {type: ..., match: ...})"
         )
     else:
-        result.failures.extend(f"{label}: {f}" for f in _error_failures(expect.raises, exc))
+        result.failures.extend(f"{label}: {f}" for f in error_failures(expect.raises, exc))
 
 
 def _ran(label: str, expect: ExpectSpec, run: Run, result: ScenarioResult) -> Run:
@@ -244,220 +240,6 @@ def _step(
     given = None if step.action == "resume" else step.input
     simulate = driver.asimulate if asynchronous else driver.simulate
     return simulate(graph, given, reviewer, **{**options, "thread_id": thread})
-
-
-# --- comparing --------------------------------------------------------------------------------
-
-
-def compare(run: Run, expect: ExpectSpec) -> list[str]:
-    """Every expectation in `expect` that `run` does not meet, as readable sentences."""
-    failures: list[str] = []
-    if expect.status is not None and run.status != expect.status:
-        failures.append(f"status: expected {expect.status}, got {run.status}.")
-    failures += _executed_failures(run, expect)
-    ran = set(run.executed_names)
-    failures += [
-        f"not_executed: {name!r} ran, but the scenario says it must never run "
-        f"(executed: {_executions(run)})."
-        for name in expect.not_executed
-        if name in ran
-    ]
-    if expect.final_message is not None:
-        failures += _text_failures("final_message", _final_text(run), expect.final_message)
-    if expect.error is None and run.error is not None:
-        failures.append(
-            f"error: the run failed with {run.error.type}: {run.error.message}\n  (expected "
-            "no error; if it is intended, add expect.error: {type: ..., match: ...})"
-        )
-    elif expect.error is not None and run.error is None:
-        failures.append(f"error: expected {expect.error.type}, but the run ended {run.status}.")
-    elif expect.error is not None and run.error is not None:
-        failures += _error_failures(expect.error, run.error.exception)
-        for flag in ("resumable", "poisoned"):
-            wanted = getattr(expect.error, flag)
-            if wanted is not None and getattr(run.error, flag) != wanted:
-                failures.append(f"error.{flag}: expected {wanted}, got {getattr(run.error, flag)}.")
-    if expect.interrupts is not None:
-        failures += _interrupt_failures("interrupts", run.interrupts, expect.interrupts)
-    if expect.pending is not None:
-        failures += _interrupt_failures("pending", run.pending, expect.pending)
-    failures += _violation_failures(run, expect.violations, expect.checks_off)
-    failures += [
-        f"model_saw: no model request contained {text!r}."
-        for text in expect.model_saw
-        if not any(text in _content(m) for r in run.model_requests for m in r.messages)
-    ]
-    for key, wanted in expect.state.items():
-        got = run.final_state.get(key, _MISSING)
-        if got != wanted:
-            shown = "nothing (key missing)" if got is _MISSING else repr(got)
-            failures.append(f"state.{key}: expected {wanted!r}, got {shown}.")
-    if expect.decisions is not None:
-        failures += _decision_failures(run, expect.decisions)
-    if expect.model_calls is not None and len(run.model_requests) != expect.model_calls:
-        failures.append(
-            f"model_calls: expected {expect.model_calls}, got {len(run.model_requests)}."
-        )
-    return failures
-
-
-_MISSING = object()
-
-
-def _executions(run: Run) -> str:
-    return ", ".join(f"{e.name}({_args(e.args)})" for e in run.executed) or "nothing"
-
-
-def _args(args: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in args.items())
-
-
-def _executed_failures(run: Run, expect: ExpectSpec) -> list[str]:
-    """`executed` as a multiset: execution order across parallel tool tasks is not fixed."""
-    if expect.executed is None:
-        return []
-    left = list(run.executed)
-    missing = []
-    for wanted in expect.executed:
-        match = next(
-            (
-                e
-                for e in left
-                if e.name == wanted.name and (wanted.args is None or dict(e.args) == wanted.args)
-            ),
-            None,
-        )
-        if match is None:
-            missing.append(wanted)
-        else:
-            left.remove(match)
-    if not missing and not left:
-        return []
-    expected = ", ".join(
-        w.name if w.args is None else f"{w.name}({_args(w.args)})" for w in expect.executed
-    )
-    lines = [f"executed: expected [{expected or 'nothing'}], got [{_executions(run)}]."]
-    lines += [
-        f"  missing: {w.name}" + ("" if w.args is None else f"({_args(w.args)})") for w in missing
-    ]
-    lines += [f"  unexpected: {e.name}({_args(e.args)})" for e in left]
-    return ["\n".join(lines)]
-
-
-def _content(message: Any) -> str:
-    content = getattr(message, "content", message)
-    if isinstance(content, list):
-        return "".join(
-            part.get("text", "") if isinstance(part, Mapping) else str(part) for part in content
-        )
-    return str(content)
-
-
-def _final_text(run: Run) -> str | None:
-    messages = run.messages
-    return _content(messages[-1]) if messages else None
-
-
-def _text_failures(label: str, got: str | None, spec: Any) -> list[str]:
-    if got is None:
-        return [f"{label}: expected a message, but the run has none."]
-    failures = []
-    if spec.equals is not None and got != spec.equals:
-        failures.append(f"{label}: expected {spec.equals!r}, got {got!r}.")
-    if spec.contains is not None and spec.contains not in got:
-        failures.append(f"{label}: expected it to contain {spec.contains!r}, got {got!r}.")
-    if spec.matches is not None and re.search(spec.matches, got) is None:
-        failures.append(f"{label}: expected it to match /{spec.matches}/, got {got!r}.")
-    return failures
-
-
-def _error_failures(spec: Any, exc: BaseException) -> list[str]:
-    names = [cls.__name__ for cls in type(exc).__mro__]
-    failures = []
-    if spec.type not in names:
-        failures.append(f"error: expected {spec.type}, got {type(exc).__name__}: {exc}")
-    if spec.match is not None and re.search(spec.match, str(exc)) is None:
-        failures.append(
-            f"error: expected the message to match /{spec.match}/, got {type(exc).__name__}: {exc}"
-        )
-    return failures
-
-
-def _interrupt_failures(
-    label: str, got: Sequence[PendingInterrupt], wanted: Sequence[InterruptSpec]
-) -> list[str]:
-    if len(got) != len(wanted):
-        listed = "; ".join(_interrupt_text(i) for i in got) or "none"
-        return [f"{label}: expected {len(wanted)}, got {len(got)}: {listed}."]
-    failures = []
-    for index, (interrupt, spec) in enumerate(zip(got, wanted, strict=True)):
-        facts: dict[str, Any] = {
-            "kind": interrupt.kind,
-            "tools": tuple(a.name for a in interrupt.actions),
-            "descriptions": tuple(a.description for a in interrupt.actions),
-            "allowed": tuple(tuple(a.allowed) for a in interrupt.actions),
-            "node": interrupt.node,
-            "agent": interrupt.agent,
-        }
-        for key, value in facts.items():
-            expected = getattr(spec, key)
-            if expected is not None and expected != value:
-                failures.append(f"{label}[{index}].{key}: expected {expected!r}, got {value!r}.")
-        if spec.value is not None and not _contains(interrupt.value, spec.value):
-            failures.append(
-                f"{label}[{index}].value: expected {spec.value!r}, got {interrupt.value!r}."
-            )
-    return failures
-
-
-def _contains(value: Any, wanted: Any) -> bool:
-    if isinstance(wanted, Mapping) and isinstance(value, Mapping):
-        return all(k in value and _contains(value[k], v) for k, v in wanted.items())
-    return bool(value == wanted)
-
-
-def _interrupt_text(interrupt: PendingInterrupt) -> str:
-    tools = ", ".join(a.name for a in interrupt.actions)
-    return f"{interrupt.kind} at {interrupt.node!r}" + (f" [{tools}]" if tools else "")
-
-
-def _decision_failures(run: Run, wanted: Sequence[Any]) -> list[str]:
-    got = [
-        {
-            "type": _decision_type(record.decision.type, record.payload),
-            "by": record.decision.by,
-            "tool": record.action.name if record.action is not None else None,
-        }
-        for record in run.decisions
-    ]
-    listed = "; ".join(f"{g['type']} by {g['by']} for {g['tool']}" for g in got) or "none"
-    if len(got) != len(wanted):
-        return [f"decisions: expected {len(wanted)}, got {len(got)}: {listed}."]
-    failures = []
-    for index, (facts, spec) in enumerate(zip(got, wanted, strict=True)):
-        for key, value in facts.items():
-            expected = getattr(spec, key)
-            if expected is not None and expected != value:
-                failures.append(f"decisions[{index}].{key}: expected {expected!r}, got {value!r}.")
-    return failures
-
-
-def _decision_type(kind: str, payload: Any) -> str:
-    sent = payload.get("type") if isinstance(payload, Mapping) else None
-    return sent if kind == "unchecked" and isinstance(sent, str) else kind
-
-
-def _violation_failures(run: Run, wanted: Sequence[str], off: Sequence[str]) -> list[str]:
-    from hitl_sim.checks import violations
-
-    found = violations(run, **dict.fromkeys(off, False))
-    got = Counter(v.check for v in found)
-    if set(got) == set(wanted):
-        return []
-    listed = "\n".join(f"  {v}" for v in found) or "  (none)"
-    return [
-        f"violations: expected {sorted(wanted) or 'none'}, got {sorted(got) or 'none'}:\n{listed}"
-    ]
 
 
 def _script_used(model: ScriptedChatModel, result: ScenarioResult) -> None:
