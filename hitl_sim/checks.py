@@ -129,19 +129,38 @@ def _payload_type(record: DecisionRecord) -> str | None:
 
 
 def _decision_for(run: Run, execution: ToolExecution) -> DecisionRecord | None:
-    """The latest tool-review decision for this execution's call, sent no later than it ran."""
+    """The latest tool-review decision for this execution's call, sent no later than it ran.
+
+    Models may reuse call ids across turns: a call a model turn made after the decision is
+    another call, even with the same id.
+    """
     found: DecisionRecord | None = None
     for record in run.decisions:
         action = record.action
         if action is None or record.resume > execution.resume:
             continue
         if execution.call_id is not None and action.tool_call_id is not None:
-            same = action.tool_call_id == execution.call_id
+            same = action.tool_call_id == execution.call_id and not _made_after(
+                run, record, execution
+            )
         else:
             same = action.name == execution.name and dict(action.args) == dict(execution.args)
         if same:
             found = record
     return found
+
+
+def _made_after(run: Run, record: DecisionRecord, execution: ToolExecution) -> bool:
+    """Whether a model turn after `record` made the call `execution` ran (same id, same tool)."""
+    decided = next((i for i, step in enumerate(run.steps) if step.record is record), None)
+    if decided is None:
+        return False
+    return any(
+        call.get("id") == execution.call_id and call.get("name") == execution.name
+        for step in run.steps[decided + 1 :]
+        if step.kind == "model_turn"
+        for call in (getattr(getattr(step.record, "response", None), "tool_calls", None) or ())
+    )
 
 
 # ---------------------------------------------------------------- the checks

@@ -338,3 +338,14 @@ def test_a_call_a_when_predicate_lets_through_is_not_a_violation():
     assert [(v.check, v.evidence[0]) for v in violations(declared)] == [
         ("unapproved_call", "ran: send_email(to='bob', body='hi') (call 'call_1', resume 1)")
     ]
+
+
+def test_a_call_id_the_model_reuses_in_a_later_turn_is_not_the_reviewed_call():
+    turns = [
+        call("delete_file", path="/etc/x").with_id("c1"),
+        call("read_file", path="/etc/x").with_id("c1"),
+        say("ok"),
+    ]
+    run = simulate(build_agent(turns), "go", [reject("no")])
+    assert [(e.name, e.call_id, e.resume) for e in run.executed] == [("read_file", "c1", 1)]
+    run.check()
