@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -39,7 +39,7 @@ SUFFIXES = (".yaml", ".yml")
 SNAPSHOT_DIR = "__snapshots__"
 DecisionType = Literal["approve", "edit", "reject", "respond"]
 DECISION_TYPES: tuple[DecisionType, ...] = ("approve", "edit", "reject", "respond")
-ARG_TYPES = ("str", "int", "float", "bool", "list", "dict", "any")
+ArgType = Literal["str", "int", "float", "bool", "list", "dict", "any"]
 FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 
@@ -131,7 +131,7 @@ class ToolSpec(_Spec):
     """A fake tool: its arguments, and the results (or error) the file scripts for it."""
 
     description: str = ""
-    args: dict[str, Literal["str", "int", "float", "bool", "list", "dict", "any"]] = {}
+    args: dict[str, ArgType] = {}
     returns: str | tuple[str, ...] = "ok"
     """A template formatted with the call's arguments (`"sent to {to}"`), or one per call."""
     raises: str | None = None
@@ -772,8 +772,3 @@ def _line(root: Any, keys: Sequence[Any]) -> int:
         else:
             break
     return line
-
-
-def iter_scenarios(paths: Sequence[Path]) -> Iterator[Scenario]:
-    for path in find_scenario_files(paths):
-        yield from load_scenarios(path)
