@@ -151,3 +151,10 @@ def test_the_console_script_runs_the_catalog_selection(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "scenarios/style_simple_approval.yaml::approved" in done.stdout
     assert "2 passed, 0 failed, 0 errors" in done.stdout
+
+
+def test_other_checkpointers_and_a_missing_path(scenarios):
+    status, out = run_cli("run", "scenarios", "--checkpointer", "sqlite")
+    assert (status, out.splitlines()[-1]) == (0, "1 passed, 0 failed, 0 errors in T")
+    status, out = run_cli("run", "nowhere")
+    assert (status, out) == (2, "error: nowhere: no such scenario file or directory.\n")
