@@ -598,7 +598,10 @@ def find_scenario_files(paths: Sequence[Path]) -> list[Path]:
         elif path.exists():
             found.append(path)
         else:
-            raise ScenarioError(f"{path}: no such scenario file or directory.")
+            raise ScenarioError(
+                f"{path}: no such scenario file or directory.\n"
+                "Give scenario files (.yaml) or directories that hold them."
+            )
     return found
 
 

@@ -157,4 +157,8 @@ def test_other_checkpointers_and_a_missing_path(scenarios):
     status, out = run_cli("run", "scenarios", "--checkpointer", "sqlite")
     assert (status, out.splitlines()[-1]) == (0, "1 passed, 0 failed, 0 errors in T")
     status, out = run_cli("run", "nowhere")
-    assert (status, out) == (2, "error: nowhere: no such scenario file or directory.\n")
+    assert (status, out) == (
+        2,
+        "error: nowhere: no such scenario file or directory.\n"
+        "Give scenario files (.yaml) or directories that hold them.\n",
+    )
