@@ -117,23 +117,26 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     from hitl_sim.scenario_runner import run_scenario
 
     started = time.perf_counter()
+    selected = _selected(args)
+    width = max([len("scenario"), *(len(ident) for ident, _ in selected)])
+    print(f"{'scenario':<{width}}  result  time", file=out)
+    print(f"{'-' * width}  ------  ------", file=out, flush=True)
     rows: list[_Row] = []
-    for ident, scenario in _selected(args):
+    for ident, scenario in selected:
         description = " ".join(scenario.description.split())
         began = time.perf_counter()
         try:
             result = run_scenario(
-                scenario,
-                update_snapshots=args.snapshot_update,
-                checkpointer=args.checkpointer,
+                scenario, update_snapshots=args.snapshot_update, checkpointer=args.checkpointer
             )
         except HitlSimError as exc:
             seconds = time.perf_counter() - began
-            rows.append(_Row(ident, description, "ERROR", seconds, f"{type(exc).__name__}: {exc}"))
-            continue
-        status = "PASS" if result.passed else "FAIL"
-        rows.append(_Row(ident, description, status, result.seconds, result.report()))
-    _print_table(rows, out)
+            row = _Row(ident, description, "ERROR", seconds, f"{type(exc).__name__}: {exc}")
+        else:
+            status = "PASS" if result.passed else "FAIL"
+            row = _Row(ident, description, status, result.seconds, result.report())
+        rows.append(row)
+        print(f"{row.id:<{width}}  {row.status:<6}  {row.seconds:5.2f}s", file=out, flush=True)
     for row in rows:
         if row.status != "PASS":
             print(f"\n{'=' * 30} {row.status}: {row.id} {'=' * 30}\n{row.details}", file=out)
@@ -149,14 +152,6 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     if counts["ERROR"]:
         return 2
     return 1 if counts["FAIL"] or not rows else 0
-
-
-def _print_table(rows: list[_Row], out: TextIO) -> None:
-    width = max([len("scenario"), *(len(r.id) for r in rows)])
-    print(f"{'scenario':<{width}}  result  time", file=out)
-    print(f"{'-' * width}  ------  ------", file=out)
-    for row in rows:
-        print(f"{row.id:<{width}}  {row.status:<6}  {row.seconds:5.2f}s", file=out)
 
 
 def _write_junit(rows: list[_Row], path: Path, total: float) -> None:
