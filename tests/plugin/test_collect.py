@@ -57,9 +57,25 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest("-p", "no:benchmark", *args)
 
 
+MY_AGENTS = """
+from langchain.agents import create_agent
+from langchain.agents.middleware import HumanInTheLoopMiddleware
+
+
+def support_agent(model, tools, checkpointer, gate="send_email"):
+    middleware = HumanInTheLoopMiddleware(interrupt_on={gate: True})
+    return create_agent(model, tools=tools, middleware=[middleware], checkpointer=checkpointer)
+"""
+
+OWN_AGENT = APPROVED.replace(
+    "  kind: create_agent\n",
+    "  kind: factory\n  factory: myagents:support_agent\n  options: {gate: send_email}\n",
+).replace("  interrupt_on:\n    send_email: true\n", "")
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeini("[pytest]\n")
+    pytester.makeini("[pytest]\npythonpath = .\n")
     scenarios = pytester.mkdir("scenarios")
     (scenarios / "approved.yaml").write_text(APPROVED)
     (scenarios / "modes.yaml").write_text(MODES)
@@ -108,12 +124,14 @@ def test_the_ini_names_other_scenario_directories_and_a_bare_run_collects_them(
     result.stdout.fnmatch_lines(["*flows/approved.yaml::approved PASSED*"])
 
 
-def test_scenarios_run_and_a_failure_shows_the_expectation_and_the_timeline(project):
+def test_scenarios_run_on_built_and_own_agents_and_a_failure_shows_the_timeline(project):
     (project.path / "scenarios" / "wrong.yaml").write_text(
         APPROVED.replace("final_message: Sent.", "final_message: Sent twice.")
     )
+    project.makepyfile(myagents=MY_AGENTS)
+    (project.path / "scenarios" / "own_agent.yaml").write_text(OWN_AGENT)
     result = run(project, "scenarios")
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*Scenario *wrong.yaml::wrong: The reviewer approves the email.",
