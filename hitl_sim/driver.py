@@ -159,6 +159,16 @@ def _clock_start(clock: datetime | str | bool | None) -> datetime | None:
     return clock if clock.tzinfo is not None else clock.replace(tzinfo=UTC)
 
 
+def _spies(watch: Sequence[Spy[Any, Any]]) -> tuple[Spy[Any, Any], ...]:
+    for spy in watch:
+        if not isinstance(spy, Spy):
+            raise InvalidArgument(
+                f"watch= got {spy!r}, which is not a Spy. Wrap the function your tools call: "
+                "`send = Spy(send)` (or decorate it with @Spy), then pass watch=[send]."
+            )
+    return tuple(watch)
+
+
 def _under_review(interrupt: PendingInterrupt) -> str:
     """What an interrupt asks, for messages: the calls under review, or the raw payload."""
     if interrupt.actions:
@@ -207,7 +217,7 @@ class _Session:
         self.mode = mode
         self.max_resumes = max_resumes
         self.start = _clock_start(clock)
-        self.watch = tuple(watch)
+        self.watch = _spies(watch)
         self.rebuild = rebuild
         base, chosen = _thread_config(config if run is None else run.config, thread_id)
         self.run = run or Run(thread_id=chosen, config=base, expect_pending=expect_pending)

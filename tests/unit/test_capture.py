@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim import Reviewer, ScriptedChatModel, Spy, approve, call, reject, say, simulate
+from hitl_sim import (
+    InvalidArgument,
+    Reviewer,
+    ScriptedChatModel,
+    Spy,
+    approve,
+    call,
+    reject,
+    say,
+    simulate,
+)
 
 
 @Spy
@@ -204,3 +215,16 @@ def test_parallel_tools_are_published_in_call_order_run_after_run():
     }
 
     assert orders == {tuple(f"call_{n + 1}" for n in range(6))}
+
+
+def test_watch_takes_spies_only():
+    def plain(amount):
+        return amount
+
+    with pytest.raises(InvalidArgument) as caught:
+        simulate(agent([say("hi")], [lookup]), "go", watch=[plain])
+
+    assert str(caught.value) == (
+        f"watch= got {plain!r}, which is not a Spy. Wrap the function your tools call: "
+        "`send = Spy(send)` (or decorate it with @Spy), then pass watch=[send]."
+    )
