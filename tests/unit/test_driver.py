@@ -12,6 +12,7 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_sim import (
+    InvalidArgument,
     Reviewer,
     ScenarioError,
     ScriptedChatModel,
@@ -21,10 +22,12 @@ from hitl_sim import (
     approve,
     call,
     edit,
+    recover,
     reject,
     respond,
     say,
     simulate,
+    unchecked,
 )
 from hitl_sim.run import ResumeRecord
 
@@ -354,3 +357,45 @@ def test_two_reviews_in_one_run_are_numbered_and_matched_to_their_calls():
     assert [(e.args["body"], e.resume) for e in run.executed] == [("final", 2)]
     assert run.unused_decisions == [approve()]
     assert str(run).splitlines()[-1] == "  unused decisions: ['approve()']"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"mode": "batch"}, "mode='batch' is not a mode. Expected 'invoke' or 'stream'."),
+        ({"max_resumes": -1}, "max_resumes=-1 must be 0 or more."),
+        (
+            {"clock": 12},
+            "clock=12 is not a start time. Expected a datetime or ISO string "
+            "(e.g. '2030-01-01T09:00:00+00:00'), or clock=False to leave time unfrozen.",
+        ),
+    ],
+)
+def test_bad_options_are_refused_before_anything_runs(options, message):
+    with pytest.raises(InvalidArgument) as caught:
+        simulate(agent([say("hi")]), "go", **options)
+
+    assert str(caught.value) == message
+
+
+def test_input_must_be_text_a_dict_or_none():
+    with pytest.raises(InvalidArgument) as caught:
+        simulate(agent([say("hi")]), 42)
+
+    assert str(caught.value) == (
+        "simulate() got input=42 (int). Expected a str (sent as the user's message), a dict of "
+        "graph input, or None to answer what is already pending on the thread."
+    )
+
+
+def test_recover_refuses_options_simulate_does_not_have():
+    graph = three_calls()
+    run = simulate(graph, "go", Reviewer([unchecked({"type": "maybe"}), approve()]))
+
+    with pytest.raises(InvalidArgument) as caught:
+        recover(run, graph, Reviewer([approve(), approve()]), retries=3)
+
+    assert str(caught.value) == (
+        "Unknown option(s) 'retries'. Expected simulate()'s keyword options: mode, gated, "
+        "max_resumes, clock, watch, expect_pending, rebuild."
+    )
