@@ -545,6 +545,15 @@ class StepSpec(_Spec):
     input: str | dict[str, Any] | None = None
     expect: ExpectSpec = ExpectSpec()
 
+    @field_validator("expect")
+    @classmethod
+    def _no_step_snapshot(cls, expect: ExpectSpec) -> ExpectSpec:
+        if expect.snapshot:
+            raise ValueError(
+                "`snapshot` goes in the scenario's top-level `expect` (it snapshots the last run)"
+            )
+        return expect
+
 
 class Scenario(_Spec):
     """One scenario, validated."""

@@ -328,3 +328,16 @@ def test_snapshots_are_written_then_compared(tmp_path):
     )
     (failure,) = run_scenario(changed).failures
     assert failure.startswith(f"snapshot: The run does not match the stored snapshot {stored}:")
+
+
+def test_a_then_step_cannot_ask_for_its_own_snapshot(tmp_path):
+    path = write(
+        tmp_path,
+        EMAIL_AGENT + "then:\n  - action: resume\n    expect: {snapshot: true}\n",
+    )
+    assert error_of(path) == (
+        f"{path}: 1 problem(s) in scenario file:\n"
+        f"- {path}:15: then[0].expect: `snapshot` goes in the scenario's top-level `expect` (it "
+        "snapshots the last run)\n"
+        "  Fix: change `then[0].expect` as described above (see README 'Scenario files')."
+    )
