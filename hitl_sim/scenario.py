@@ -530,6 +530,16 @@ class ExpectSpec(_Spec):
     snapshot: bool = False
     """Compare the run's audit log + final state with the stored snapshot."""
 
+    @model_validator(mode="after")
+    def _raises_alone(self) -> ExpectSpec:
+        others = sorted(self.model_fields_set - {"raises", "snapshot"})
+        if self.raises is not None and others:
+            raise ValueError(
+                f"`raises` expects the harness to refuse the run, so there is no run to check "
+                f"{', '.join(others)} against; remove them (or `raises`)"
+            )
+        return self
+
 
 class StepSpec(_Spec):
     """A follow-up on the same graph after the first run (expectations apply to its result).
@@ -554,6 +564,14 @@ class StepSpec(_Spec):
             )
         return expect
 
+    @model_validator(mode="after")
+    def _fits_action(self) -> StepSpec:
+        if (self.action == "send") != (self.input is not None):
+            raise ValueError("`input` goes with `action: send`, which needs it")
+        if self.action == "recover" and self.thread != "same":
+            raise ValueError("`recover` continues the failed run on its own thread; drop `thread`")
+        return self
+
 
 class Scenario(_Spec):
     """One scenario, validated."""
@@ -573,6 +591,12 @@ class Scenario(_Spec):
 
     name: str = ""
     path: Path | None = None
+
+    @model_validator(mode="after")
+    def _then_follows_a_run(self) -> Scenario:
+        if self.then and self.expect.raises is not None:
+            raise ValueError("`then` steps need a run to follow, but `expect.raises` says none")
+        return self
 
     @property
     def id(self) -> str:

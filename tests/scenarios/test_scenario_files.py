@@ -341,3 +341,29 @@ def test_a_then_step_cannot_ask_for_its_own_snapshot(tmp_path):
         "snapshots the last run)\n"
         "  Fix: change `then[0].expect` as described above (see README 'Scenario files')."
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        (
+            "expect: {raises: {type: ThreadError}, status: failed}\n",
+            "expect: `raises` expects the harness to refuse the run, so there is no run to check "
+            "status against; remove them (or `raises`)",
+        ),
+        (
+            "then:\n  - {action: resume, input: hello}\n",
+            "then[0]: `input` goes with `action: send`, which needs it",
+        ),
+        (
+            "then:\n  - {action: recover, thread: other}\n",
+            "then[0]: `recover` continues the failed run on its own thread; drop `thread`",
+        ),
+        (
+            "expect: {raises: {type: ThreadError}}\nthen:\n  - {action: resume}\n",
+            "(top level): `then` steps need a run to follow, but `expect.raises` says none",
+        ),
+    ],
+)
+def test_expectations_that_could_never_be_checked_are_refused(tmp_path, extra, problem):
+    assert f": {problem}\n" in error_of(write(tmp_path, EMAIL_AGENT + extra))
