@@ -330,7 +330,7 @@ def interrupt_before(
     before `execute` runs the model's proposed calls."""
 
     def execute(state: ProposalState) -> dict[str, Any]:
-        calls = _calls(state) if isinstance(state["messages"][-1], AIMessage) else []
+        calls = _calls(state)
         if not state.get("approved"):
             return {"result": "Action rejected by user", "messages": _declined(calls, "Rejected")}
         return {"result": "executed", "messages": _run_calls(tools, calls)}
