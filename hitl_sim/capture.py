@@ -63,6 +63,9 @@ class _Open:
     """Tools: (step, parent namespace) of the superstep they ran in, and `slot` their position
     in it (the call's index in the model's message): parallel tools are published in call order."""
     slot: int = 0
+    branch: tuple[int, int] | None = None
+    """(superstep, slot) of the graph-level task the record happened in, where known: the work
+    of parallel branches (e.g. two subagents at once) is published branch by branch."""
 
 
 class Recorder:
@@ -79,6 +82,7 @@ class Recorder:
         self._open: dict[object, _Open] = {}
         self._order: list[object] = []
         self._turns = 0
+        self._branches: dict[str, tuple[int, int]] = {}
         self.delegated: dict[str, str] = {}
         """Task namespace ('tools:<task id>') -> the subagent a deep agent's `task` tool ran
         there: how a raw interrupt raised inside a subagent is attributed."""
@@ -101,7 +105,23 @@ class Recorder:
     def side_effect(self, name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         record = _Open("side_effect", now(), self.resume, name, dict(kwargs))
         record.result = args
+        record.branch = self.branch_of(_current_metadata())
         self.start(object(), record)
+
+    def branch_of(self, metadata: Mapping[str, Any] | None) -> tuple[int, int] | None:
+        """The graph-level task a callback's metadata points to (see `_Open.branch`)."""
+        metadata = metadata or {}
+        top, nested, _ = str(metadata.get("langgraph_checkpoint_ns") or "").partition("|")
+        if nested:
+            return self._branches.get(top)
+        step = metadata.get("langgraph_step")
+        if not isinstance(step, int):
+            return None
+        superstep, slot = _superstep(metadata)
+        branch = (step, slot if superstep is not None else -1)
+        with self._lock:
+            self._branches[top] = branch
+        return branch
 
     def flush(self) -> None:
         """Publish everything recorded since the last flush into the run: in start order,
@@ -110,6 +130,7 @@ class Recorder:
         with self._lock:
             order, self._order = self._order, []
             records = [self._open.pop(key) for key in order]
+        records = _by_branch(records)
         for key, group in groupby(records, key=lambda record: record.superstep):
             together = list(group)
             if key is not None:
@@ -171,6 +192,26 @@ def _agent(metadata: Mapping[str, Any] | None) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _by_branch(records: list[_Open]) -> list[_Open]:
+    """Stable-sort records by the graph-level task they happened in; a record with no branch
+    of its own (a spy called outside any tool) stays with the record before it."""
+    keyed: list[tuple[tuple[int, int], int, _Open]] = []
+    last = (-1, -1)
+    for index, record in enumerate(records):
+        last = record.branch or last
+        keyed.append((last, index, record))
+    return [record for _, _, record in sorted(keyed, key=lambda item: (item[0], item[1]))]
+
+
+def _current_metadata() -> Mapping[str, Any] | None:
+    """The metadata of the LangChain run this code is called from (a spy inside a tool)."""
+    from langchain_core.runnables.config import var_child_runnable_config
+
+    config = var_child_runnable_config.get()
+    metadata = config.get("metadata") if config else None
+    return metadata if isinstance(metadata, Mapping) else None
+
+
 def _superstep(metadata: Mapping[str, Any] | None) -> tuple[tuple[Any, ...] | None, int]:
     """Where a tool ran: its superstep (step number and enclosing namespace) and its slot there,
     for tools a ToolNode sent one per call (`langgraph_path == ('__pregel_push', index, ...)`)."""
@@ -218,6 +259,7 @@ class Capture(BaseCallbackHandler):
         record.call_id = kwargs.get("tool_call_id")
         record.agent = _agent(metadata)
         record.superstep, record.slot = _superstep(metadata)
+        record.branch = self.recorder.branch_of(metadata)
         namespace = (metadata or {}).get("langgraph_checkpoint_ns")
         if name == "task" and isinstance(args.get("subagent_type"), str) and namespace:
             self.recorder.delegated[str(namespace)] = args["subagent_type"]
@@ -252,6 +294,7 @@ class Capture(BaseCallbackHandler):
         record.messages = tuple(messages[0]) if messages else ()
         record.tools = _tool_names(invocation_params)
         record.agent = _agent(metadata)
+        record.branch = self.recorder.branch_of(metadata)
         self.recorder.start(run_id, record)
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from langchain.agents import create_agent
@@ -228,3 +229,40 @@ def test_watch_takes_spies_only():
         f"watch= got {plain!r}, which is not a Spy. Wrap the function your tools call: "
         "`send = Spy(send)` (or decorate it with @Spy), then pass watch=[send]."
     )
+
+
+@Spy
+def log_work(n: int) -> int:
+    return n
+
+
+@tool
+def work(n: int) -> str:
+    """Do some work; later calls finish first."""
+    time.sleep(0.005 * (4 - n))
+    log_work(n)
+    return f"did {n}"
+
+
+def test_a_spy_call_is_published_right_after_the_tool_that_made_it():
+    def steps():
+        graph = agent([[call("work", n=n) for n in range(4)], say("done")], [work])
+        run = simulate(graph, "go", clock=False)
+        return tuple(
+            (type(step.record).__name__, repr(step.record.args))
+            for step in run.steps
+            if step.kind == "tool"
+        )
+
+    assert {steps() for _ in range(3)} == {
+        (
+            ("ToolExecution", "{'n': 0}"),
+            ("SideEffect", "(0,)"),
+            ("ToolExecution", "{'n': 1}"),
+            ("SideEffect", "(1,)"),
+            ("ToolExecution", "{'n': 2}"),
+            ("SideEffect", "(2,)"),
+            ("ToolExecution", "{'n': 3}"),
+            ("SideEffect", "(3,)"),
+        )
+    }

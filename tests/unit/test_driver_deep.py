@@ -225,3 +225,44 @@ def test_a_raw_interrupt_in_a_compiled_subagent_is_attributed_to_it():
         {"question": "Ship it?"},
     )
     assert [(e.name, e.result) for e in run.executed] == [("task", "shipper says yes")]
+
+
+def test_parallel_subagents_are_recorded_branch_by_branch():
+    def build():
+        model = ScriptedChatModel(
+            {
+                "main": [
+                    [
+                        call("task", description="Clean", subagent_type="cleaner"),
+                        call("task", description="Mail", subagent_type="mailer"),
+                    ],
+                    say("Both done."),
+                ],
+                "cleaner": [call("delete_file", path="/tmp/x"), say("Deleted.")],
+                "mailer": [call("send_email", to="bob", body="hi"), say("Mailed.")],
+            }
+        )
+        mailer = {"name": "mailer", "description": "Mails.", "system_prompt": "Mail."}
+        return create_deep_agent(
+            model=model,
+            tools=[send_email, delete_file],
+            interrupt_on={"send_email": True},
+            subagents=[{**CLEANER, "interrupt_on": {"delete_file": True}}, mailer],
+            checkpointer=InMemorySaver(),
+        )
+
+    reviewer = {"delete_file": approve(), "send_email": reject("no")}
+    timelines = {str(simulate(build(), "go", Reviewer.by_tool(reviewer))) for _ in range(3)}
+
+    [timeline] = timelines
+    assert timeline.splitlines()[-8:] == [
+        "    +0s r1 resume 1 (#1, #2): Command(resume={#1: {'decisions': [approve]}, "
+        "#2: {'decisions': [reject]}})",
+        "    +0s r1 tool task(description='Clean', subagent_type='cleaner') -> Deleted.",
+        "    +0s r1 tool delete_file(path='/tmp/x') [cleaner] -> deleted /tmp/x",
+        "    +0s r1 model turn 4 [cleaner]: says Deleted.",
+        "    +0s r1 tool task(description='Mail', subagent_type='mailer') -> Mailed.",
+        "    +0s r1 model turn 5 [mailer]: says Mailed.",
+        "    +0s r1 model turn 6: says Both done.",
+        "    +0s r1 finish: finished",
+    ]
