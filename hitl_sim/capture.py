@@ -5,9 +5,11 @@ tool execution (`on_tool_start` / `on_tool_end` / `on_tool_error`) and every cha
 (`on_chat_model_start` / `on_llm_end`). `Spy` wraps a plain Python function to record its calls as
 side effects of the run that is active when it is called.
 
-Tools run in worker threads, in parallel: records are kept in the order the callbacks *started*,
-and published into the `Run` by `Capture.flush()` after each invoke, so each record carries the
-resume it happened in.
+Tools run in worker threads, in parallel, so callbacks arrive in any order. Records are buffered
+and published into the `Run` by `Recorder.flush()` after each invoke (each carries the resume it
+happened in), in a deterministic order: graph-level task by task (parallel branches such as two
+subagents one after the other, in the model's call order), and within a branch in the order
+things started, parallel tools again in call order.
 """
 
 from __future__ import annotations
