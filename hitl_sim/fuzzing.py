@@ -14,10 +14,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from hitl_sim.decisions import Decision, unchecked
 from hitl_sim.errors import InvalidArgument, OracleMismatch, ScriptExhausted
+from hitl_sim.gates import HITL_NODE, tools_of
 from hitl_sim.oracle import Call, HitlConfig, InterruptMode, Outcome, predict
 
 if TYPE_CHECKING:
@@ -122,7 +123,8 @@ class FuzzAgent:
 
     `tools` are LangChain tools with pure functions (the oracle calls them to predict outputs);
     `interrupt_on`, `interrupt_mode` and `middleware_options` (`edit_notice`,
-    `description_prefix`) go to `HumanInTheLoopMiddleware` unchanged.
+    `description_prefix`) go to `HumanInTheLoopMiddleware` unchanged. The oracle reads its
+    configuration off the middleware the built graph really has.
     """
 
     tools: Sequence[Any]
@@ -130,6 +132,8 @@ class FuzzAgent:
     interrupt_mode: InterruptMode = "batched"
     clock: Any = False
     middleware_options: Mapping[str, Any] = field(default_factory=dict)
+    agent: Literal["create_agent", "deep_agent"] = "create_agent"
+    """`deep_agent`: `create_deep_agent(interrupt_on=...)`; the oracle covers its main agent."""
     """Passed to `simulate`; False (the default here) skips freezing time per example."""
     graph: Any = field(init=False, repr=False)
     model: Any = field(init=False, repr=False)
@@ -138,23 +142,47 @@ class FuzzAgent:
     _threads: Iterator[int] = field(init=False, repr=False, default_factory=itertools.count)
 
     def __post_init__(self) -> None:
-        from langchain.agents import create_agent
-        from langchain.agents.middleware import HumanInTheLoopMiddleware
         from langgraph.checkpoint.memory import InMemorySaver
 
         from hitl_sim.models import FunctionChatModel
 
-        middleware = HumanInTheLoopMiddleware(
-            dict(self.interrupt_on), interrupt_mode=self.interrupt_mode, **self.middleware_options
-        )
         self.model = FunctionChatModel(self._next_turn)
-        self.graph = create_agent(
-            self.model,
+        if self.agent == "deep_agent":
+            self.graph = self._deep_agent(InMemorySaver())
+        elif self.agent == "create_agent":
+            from langchain.agents import create_agent
+            from langchain.agents.middleware import HumanInTheLoopMiddleware
+
+            hitl = HumanInTheLoopMiddleware(
+                dict(self.interrupt_on),
+                interrupt_mode=self.interrupt_mode,
+                **self.middleware_options,
+            )
+            self.graph = create_agent(
+                self.model, tools=list(self.tools), middleware=[hitl], checkpointer=InMemorySaver()
+            )
+        else:
+            raise InvalidArgument(
+                f"FuzzAgent(agent={self.agent!r}): expected 'create_agent' or 'deep_agent'."
+            )
+        middleware = self.graph.nodes[HITL_NODE].bound.func.__self__
+        self.config = HitlConfig.of(middleware, self.tools, available=tools_of(self.graph))
+
+    def _deep_agent(self, checkpointer: Any) -> Any:
+        if self.interrupt_mode != "batched" or self.middleware_options:
+            raise InvalidArgument(
+                "FuzzAgent(agent='deep_agent') builds its gates with deepagents, which has no "
+                f"interrupt_mode or middleware options (got interrupt_mode={self.interrupt_mode!r}"
+                f", middleware_options={dict(self.middleware_options)!r}). Leave them unset."
+            )
+        from deepagents import create_deep_agent
+
+        return create_deep_agent(
+            model=self.model,
             tools=list(self.tools),
-            middleware=[middleware],
-            checkpointer=InMemorySaver(),
+            interrupt_on=dict(self.interrupt_on),
+            checkpointer=checkpointer,
         )
-        self.config = HitlConfig.of(middleware, list(self.tools))
 
     def __enter__(self) -> FuzzAgent:
         return self

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -108,6 +108,9 @@ class HitlConfig:
     interrupt_mode: InterruptMode = "batched"
     edit_notice: str | None = EDIT_NOTICE
     description_prefix: str = DESCRIPTION_PREFIX
+    available: Collection[str] = ()
+    """Every tool name the agent has, when it has more than `tools` (e.g. a deep agent's
+    built-ins): the error for an edit naming an unknown tool lists them all."""
     gates: Mapping[str, Gate] = field(init=False, repr=False, compare=False)
     functions: Mapping[str, Callable[..., Any]] = field(init=False, repr=False, compare=False)
     schemas: Mapping[str, Any] = field(init=False, repr=False, compare=False)
@@ -151,7 +154,12 @@ class HitlConfig:
         )
 
     @classmethod
-    def of(cls, middleware: Any, tools: Sequence[Any] | Mapping[str, Any]) -> HitlConfig:
+    def of(
+        cls,
+        middleware: Any,
+        tools: Sequence[Any] | Mapping[str, Any],
+        available: Collection[str] = (),
+    ) -> HitlConfig:
         """Read the configuration off a real `HumanInTheLoopMiddleware` instance."""
         return cls(
             interrupt_on=dict(middleware.interrupt_on),
@@ -159,6 +167,7 @@ class HitlConfig:
             interrupt_mode=middleware.interrupt_mode,
             edit_notice=middleware.edit_notice,
             description_prefix=middleware.description_prefix,
+            available=tuple(available),
         )
 
     def gate_for(self, call: Call) -> Gate | None:
@@ -331,8 +340,9 @@ class _Oracle:
         name, args = call.name, call.args
         if edited is not None:
             name, args = edited["name"], edited["args"]
-            if name != call.name and name not in self.config.functions:
-                available = ", ".join(sorted(self.config.functions))
+            known = {*self.config.functions, *self.config.available}
+            if name != call.name and name not in known:
+                available = ", ".join(sorted(known))
                 raise ValueError(
                     f"Reviewer edited tool call {call.id!r} to {name!r}, which is not an "
                     f"available tool. Available tools: {available}."

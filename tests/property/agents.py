@@ -46,4 +46,5 @@ INTERRUPT_ON = {
 
 BATCHED = FuzzAgent(TOOLS, INTERRUPT_ON, interrupt_mode="batched")
 PER_CALL = FuzzAgent(TOOLS, INTERRUPT_ON, interrupt_mode="per_call")
-AGENTS = {"batched": BATCHED, "per_call": PER_CALL}
+DEEP = FuzzAgent([send_email, delete_file, transfer], INTERRUPT_ON, agent="deep_agent")
+"""deepagents' main agent (its own `read_file` built-in would clash with ours: left out)."""

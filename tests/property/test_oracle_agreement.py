@@ -7,7 +7,7 @@ from hypothesis import given
 from hitl_sim.fuzzing import PlannedTurn, RunPlan
 from hitl_sim.interrupts import PendingInterrupt
 from hitl_sim.strategies import batches, reviewers, scenarios
-from tests.property.agents import BATCHED, PER_CALL, TOOLS
+from tests.property.agents import BATCHED, DEEP, PER_CALL, TOOLS
 
 
 @given(plan=scenarios(BATCHED))
@@ -37,3 +37,8 @@ def test_standing_reviewer_policies_match_the_oracle(reviewer, calls):
     interrupt = PendingInterrupt("i", "batched", None, "after_model", actions)
     answers = tuple(reviewer.decide(interrupt, None)) if actions else ()
     BATCHED.verify(RunPlan((PlannedTurn(calls, answers),)), reviewer)
+
+
+@given(plan=scenarios(DEEP, max_turns=2, invalid=True, count_mismatch=True))
+def test_deep_agent_main_gates_match_the_oracle(plan):
+    DEEP.verify(plan)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hitl_sim import approve, edit, reject, respond, unchecked
+from hitl_sim import InvalidArgument, approve, edit, reject, respond, unchecked
 from hitl_sim.fuzzing import FuzzAgent, OracleMismatch, PlannedTurn, RunPlan
 from hitl_sim.oracle import HitlConfig
 from tests.unit.test_oracle import D1, E1, E2, GATES, R1, R2, TOOLS
@@ -96,3 +96,20 @@ def test_middleware_options_reach_the_oracle(mode):
     run = agent.verify(RunPlan((PlannedTurn((E1, R1), (edit(to="al"),)),)))
     assert run.interrupts[0].actions[0].description.startswith("PLEASE REVIEW\n\nTool: send_email")
     assert run.messages[2].content == "sent to al"  # no edit notice
+
+
+def test_fuzz_agent_misuse_is_an_invalid_argument():
+    with pytest.raises(InvalidArgument) as excinfo:
+        FuzzAgent(TOOLS, GATES, agent="langgraph")  # type: ignore[arg-type]
+    assert str(excinfo.value) == (
+        "FuzzAgent(agent='langgraph'): expected 'create_agent' or 'deep_agent'."
+    )
+    with pytest.raises(InvalidArgument) as excinfo:
+        FuzzAgent(TOOLS, GATES, interrupt_mode="per_call", agent="deep_agent")
+    assert str(excinfo.value) == (
+        "FuzzAgent(agent='deep_agent') builds its gates with deepagents, which has no "
+        "interrupt_mode or middleware options (got interrupt_mode='per_call', "
+        "middleware_options={}). Leave them unset."
+    )
+    with pytest.raises(InvalidArgument, match=r"^FuzzAgent\.run\(\) takes a RunPlan, got \[\]\.$"):
+        AGENTS["batched"].run([])  # type: ignore[arg-type]
