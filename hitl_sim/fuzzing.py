@@ -1,9 +1,10 @@
 """The fuzzing bench: one compiled agent, a fresh thread and a fresh model script per example.
 
 `FuzzAgent(tools, interrupt_on, interrupt_mode=...)` builds a real `create_agent` +
-`HumanInTheLoopMiddleware` + `InMemorySaver` once. `agent.run(plan)` plays one `RunPlan` (the
-model's turns and the reviewer's decisions) through `hitl_sim.simulate` on a new thread, then
-deletes the thread, so thousands of examples neither share state nor grow memory.
+`HumanInTheLoopMiddleware` (or `create_deep_agent(interrupt_on=...)`) + `InMemorySaver` once.
+`agent.run(plan)` plays one `RunPlan` (the model's turns and the reviewer's decisions) through
+`hitl_sim.simulate` on a new thread, then deletes the thread, so thousands of examples neither
+share state nor grow memory.
 `agent.verify(plan)` also predicts the run with `hitl_sim.oracle` and raises `OracleMismatch`
 listing every difference. Build the agent once, at module level or in a module-scoped fixture,
 and call it inside `@given` tests: no function-scoped fixture is involved.
@@ -131,10 +132,10 @@ class FuzzAgent:
     interrupt_on: Mapping[str, Any]
     interrupt_mode: InterruptMode = "batched"
     clock: Any = False
+    """Passed to `simulate`; False (the default here) skips freezing time per example."""
     middleware_options: Mapping[str, Any] = field(default_factory=dict)
     agent: Literal["create_agent", "deep_agent"] = "create_agent"
     """`deep_agent`: `create_deep_agent(interrupt_on=...)`; the oracle covers its main agent."""
-    """Passed to `simulate`; False (the default here) skips freezing time per example."""
     graph: Any = field(init=False, repr=False)
     model: Any = field(init=False, repr=False)
     config: HitlConfig = field(init=False, repr=False)
