@@ -3,22 +3,94 @@
 Each is a real `create_agent` agent whose `HumanInTheLoopMiddleware` subclass has one realistic
 bug; the catalog runs them to prove the safety checks catch it (`expect.violations`). Factories
 take the scripted `model`, the file's `tools`, a `checkpointer` and `interrupt_on`.
+
+`ForkedApproval` is a faithful copy of the batched `after_model` (langchain 1.4.7), split into
+the two places forks usually change: which calls are put to the reviewer, and which decision
+goes with which call. It is correct; `ReversedDecisions` breaks the pairing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
-from langchain.agents.middleware.human_in_the_loop import HITLRequest
+from langchain.agents.middleware.human_in_the_loop import (
+    ActionRequest,
+    Decision,
+    HITLRequest,
+    ReviewConfig,
+)
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langchain_core.tools import BaseTool
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 Middleware = HumanInTheLoopMiddleware[Any, Any, Any]
+
+
+class ForkedApproval(Middleware):
+    """A correct copy of the batched review step."""
+
+    def gated_calls(
+        self, tool_calls: list[ToolCall], state: Any, runtime: Runtime[Any]
+    ) -> list[int]:
+        """Indices of the calls to put to the reviewer."""
+        return [
+            index
+            for index, call in enumerate(tool_calls)
+            if (config := self.interrupt_on.get(call["name"])) is not None
+            and self._should_interrupt(call, config, state, runtime)
+        ]
+
+    def pair(self, decisions: list[Decision], indices: list[int]) -> dict[int, Decision]:
+        """Which decision answers which call (by position among the reviewed calls)."""
+        return dict(zip(indices, decisions, strict=True))
+
+    def after_model(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        last_ai = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
+        if last_ai is None or not last_ai.tool_calls:
+            return None
+        indices = self.gated_calls(last_ai.tool_calls, state, runtime)
+        if not indices:
+            return {"hitl_edited_tool_calls": {}} if state.get("hitl_edited_tool_calls") else None
+        requests: list[ActionRequest] = []
+        configs: list[ReviewConfig] = []
+        for index in indices:
+            call = last_ai.tool_calls[index]
+            request, config = self._create_action_and_config(
+                call, self.interrupt_on[call["name"]], state, runtime
+            )
+            requests.append(request)
+            configs.append(config)
+        decisions = interrupt(HITLRequest(action_requests=requests, review_configs=configs))[
+            "decisions"
+        ]
+        if len(decisions) != len(indices):
+            raise ValueError(
+                f"Number of human decisions ({len(decisions)}) does not match "
+                f"number of hanging tool calls ({len(indices)})."
+            )
+        answers = self.pair(decisions, indices)
+        kept: list[ToolCall] = []
+        replies: list[ToolMessage] = []
+        edits: dict[str, Any] = {}
+        for index, call in enumerate(last_ai.tool_calls):
+            if index not in answers:
+                kept.append(call)
+                continue
+            decision = answers[index]
+            revised, reply = self._process_decision(decision, call, self.interrupt_on[call["name"]])
+            if revised is not None:
+                kept.append(revised)
+                if decision["type"] == "edit" and revised.get("id"):
+                    edits[str(revised["id"])] = decision["edited_action"]
+            if reply is not None:
+                replies.append(reply)
+        last_ai.tool_calls = kept
+        return {"messages": [last_ai, *replies], "hitl_edited_tool_calls": edits}
 
 
 class ExecutesRejectedCalls(Middleware):
@@ -53,40 +125,11 @@ class ReviewsOnlyFirstCall(Middleware):
         )
 
 
-class ReversedDecisions(Middleware):
+class ReversedDecisions(ForkedApproval):
     """Bug: decisions are paired with the reviewed calls from the end (a `reversed()` left in)."""
 
-    def after_model(self, state: Any, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        last = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
-        if last is None or not last.tool_calls:
-            return None
-        reviewed = [c for c in last.tool_calls if c["name"] in self.interrupt_on]
-        if not reviewed:
-            return None
-        made = [
-            self._create_action_and_config(c, self.interrupt_on[c["name"]], state, runtime)
-            for c in reviewed
-        ]
-        request = HITLRequest(
-            action_requests=[m[0] for m in made], review_configs=[m[1] for m in made]
-        )
-        decisions = list(reversed(interrupt(request)["decisions"]))
-        kept: list[ToolCall] = []
-        replies: list[ToolMessage] = []
-        edits: dict[str, Any] = {}
-        for call in last.tool_calls:
-            if call not in reviewed:
-                kept.append(call)
-                continue
-            decision = decisions[reviewed.index(call)]
-            config = self.interrupt_on[call["name"]]
-            revised, reply = self._process_decision(decision, call, config)
-            kept += [revised] if revised is not None else []
-            replies += [reply] if reply is not None else []
-            if decision["type"] == "edit" and call["id"]:
-                edits[call["id"]] = decision["edited_action"]
-        last.tool_calls = kept
-        return {"messages": [last, *replies], "hitl_edited_tool_calls": edits}
+    def pair(self, decisions: list[Decision], indices: list[int]) -> dict[int, Decision]:
+        return dict(zip(indices, reversed(decisions), strict=True))
 
 
 def _agent(
@@ -104,25 +147,7 @@ def _agent(
     )
 
 
-def executes_rejected_calls(
-    model: Any, tools: Sequence[BaseTool], checkpointer: Any, interrupt_on: Mapping[str, Any]
-) -> Any:
-    return _agent(ExecutesRejectedCalls, model, tools, checkpointer, interrupt_on)
-
-
-def ignores_edits(
-    model: Any, tools: Sequence[BaseTool], checkpointer: Any, interrupt_on: Mapping[str, Any]
-) -> Any:
-    return _agent(IgnoresEdits, model, tools, checkpointer, interrupt_on)
-
-
-def reviews_only_first_call(
-    model: Any, tools: Sequence[BaseTool], checkpointer: Any, interrupt_on: Mapping[str, Any]
-) -> Any:
-    return _agent(ReviewsOnlyFirstCall, model, tools, checkpointer, interrupt_on)
-
-
-def reversed_decisions(
-    model: Any, tools: Sequence[BaseTool], checkpointer: Any, interrupt_on: Mapping[str, Any]
-) -> Any:
-    return _agent(ReversedDecisions, model, tools, checkpointer, interrupt_on)
+executes_rejected_calls = partial(_agent, ExecutesRejectedCalls)
+ignores_edits = partial(_agent, IgnoresEdits)
+reviews_only_first_call = partial(_agent, ReviewsOnlyFirstCall)
+reversed_decisions = partial(_agent, ReversedDecisions)

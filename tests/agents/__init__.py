@@ -1,7 +1,8 @@
 """Real `create_agent` agents for the checks' tests: a correct one and deliberately broken ones.
 
 The broken ones are what teams write when they fork `HumanInTheLoopMiddleware`: each is a real
-`AgentMiddleware` subclass with one realistic bug. `run.check()` must catch every one of them.
+`AgentMiddleware` subclass with one realistic bug (`hitl_sim.broken_agents`, shared with the
+catalog's failure-guard scenarios). `run.check()` must catch every one of them.
 """
 
 from __future__ import annotations
@@ -14,15 +15,24 @@ from langchain.agents.middleware import AgentMiddleware, HumanInTheLoopMiddlewar
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim.models import ScriptedChatModel
-from tests.agents.broken import (
+from hitl_sim.broken_agents import (
     ExecutesRejectedCalls,
     ForkedApproval,
     IgnoresEdits,
-    PatchedInPlace,
     ReversedDecisions,
     ReviewsOnlyFirstCall,
 )
+from hitl_sim.models import ScriptedChatModel
+
+
+class PatchedInPlace(ReviewsOnlyFirstCall):
+    """The same bug in a fork that keeps the original's name (and so its graph node name,
+    `HumanInTheLoopMiddleware.after_model`), as a patched copy of the module would."""
+
+    @property
+    def name(self) -> str:
+        return "HumanInTheLoopMiddleware"
+
 
 ALL_DECISIONS = {"allowed_decisions": ["approve", "edit", "reject", "respond"]}
 GATES: dict[str, Any] = {"send_email": ALL_DECISIONS, "delete_file": ALL_DECISIONS}
