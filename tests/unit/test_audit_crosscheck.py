@@ -9,7 +9,6 @@ from typing import Any, TypedDict
 import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
-from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
@@ -30,20 +29,9 @@ from hitl_sim import (
     simulate,
 )
 from hitl_sim.audit import AppAudit, app_record
+from tests.agents import delete_file, send_email
 
 AUDIT = logging.getLogger("hitl_audit")
-
-
-@tool
-def send_email(to: str, body: str) -> str:
-    """Send an email."""
-    return f"sent to {to}"
-
-
-@tool
-def delete_file(path: str) -> str:
-    """Delete a file."""
-    return f"deleted {path}"
 
 
 class AuditedHITL(HumanInTheLoopMiddleware):

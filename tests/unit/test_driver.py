@@ -30,6 +30,7 @@ from hitl_sim import (
     unchecked,
 )
 from hitl_sim.run import ResumeRecord
+from tests.agents import delete_file, read_file
 
 SENT: list[str] = []
 
@@ -39,18 +40,6 @@ def send_email(to: str, body: str) -> str:
     """Send an email."""
     SENT.append(to)
     return f"sent to {to}"
-
-
-@tool
-def delete_file(path: str) -> str:
-    """Delete a file."""
-    return f"deleted {path}"
-
-
-@tool
-def read_file(path: str) -> str:
-    """Read a file."""
-    return f"contents of {path}"
 
 
 GATES = {

@@ -29,20 +29,8 @@ from hitl_sim import (
     unchecked,
 )
 from hitl_sim.gates import agents_of
+from tests.agents import delete_file, send_email
 from tests.unit.test_driver import agent, three_calls
-
-
-@tool
-def send_email(to: str, body: str) -> str:
-    """Send an email."""
-    return f"sent to {to}"
-
-
-@tool
-def delete_file(path: str) -> str:
-    """Delete a file."""
-    return f"deleted {path}"
-
 
 CLEANER = {
     "name": "cleaner",

@@ -14,7 +14,6 @@ from langchain_core._api import LangChainDeprecationWarning
 from langchain_core.language_models import BaseChatModel, BaseLLM
 from langchain_core.language_models.fake import FakeListLLM
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from langchain_core.tools import tool
 
 from hitl_sim import (
     InvalidArgument,
@@ -25,12 +24,7 @@ from hitl_sim import (
     override_models,
     say,
 )
-
-
-@tool
-def send_email(to: str, body: str) -> str:
-    """Send an email."""
-    return f"sent to {to}"
+from tests.agents import send_email
 
 
 def _anthropic():
