@@ -7,6 +7,8 @@ import textwrap
 
 import pytest
 
+import tests.scenarios
+
 # pytester's in-process runs drop the modules first imported during a run; importing what a
 # scenario run needs once here keeps every run fast (and one copy of each class).
 for _module in (
@@ -23,25 +25,7 @@ for _module in (
 ):
     importlib.import_module(_module)
 
-APPROVED = """\
-description: The reviewer approves the email.
-tags: [smoke]
-agent:
-  kind: create_agent
-  tools:
-    send_email:
-      args: {to: str, body: str}
-      returns: "sent to {to}"
-  interrupt_on:
-    send_email: true
-model:
-  - call: {send_email: {to: bob@example.com, body: hi}}
-  - say: Sent.
-reviewer: [approve]
-expect:
-  executed: [send_email]
-  final_message: Sent.
-"""
+APPROVED = tests.scenarios.APPROVED + "  final_message: Sent.\n"
 
 MODES = APPROVED.replace("tags: [smoke]\n", "") + textwrap.dedent(
     """\

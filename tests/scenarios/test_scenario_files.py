@@ -11,21 +11,7 @@ from hitl_sim import approve, edit, reject
 from hitl_sim.errors import ScenarioError
 from hitl_sim.scenario import duration, find_scenario_files, load_scenario, load_scenarios
 from hitl_sim.scenario_runner import run_scenario
-
-EMAIL_AGENT = """\
-description: Approve an email.
-agent:
-  kind: create_agent
-  tools:
-    send_email:
-      args: {to: str, body: str}
-      returns: "sent to {to}"
-  interrupt_on:
-    send_email: true
-model:
-  - call: {send_email: {to: bob@example.com, body: hi}}
-  - say: Sent.
-"""
+from tests.scenarios import EMAIL_AGENT
 
 
 def write(tmp_path, text, name="case.yaml"):

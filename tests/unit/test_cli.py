@@ -11,25 +11,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from hitl_sim.cli import main
-
-PASSING = """\
-description: The reviewer approves the email.
-tags: [smoke]
-agent:
-  kind: create_agent
-  tools:
-    send_email:
-      args: {to: str, body: str}
-      returns: "sent to {to}"
-  interrupt_on:
-    send_email: true
-model:
-  - call: {send_email: {to: bob@example.com, body: hi}}
-  - say: Sent.
-reviewer: [approve]
-expect:
-  executed: [send_email]
-"""
+from tests.scenarios import APPROVED
 
 
 def run_cli(*argv):
@@ -43,7 +25,7 @@ def scenarios(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    (folder / "approved.yaml").write_text(PASSING)
+    (folder / "approved.yaml").write_text(APPROVED)
     return folder
 
 
@@ -60,7 +42,7 @@ def test_run_prints_a_table_and_exits_zero(scenarios):
 
 
 def test_a_failure_prints_its_report_and_exits_one(scenarios):
-    (scenarios / "wrong.yaml").write_text(PASSING.replace("[send_email]", "[delete_file]"))
+    (scenarios / "wrong.yaml").write_text(APPROVED.replace("[send_email]", "[delete_file]"))
     status, out = run_cli("run", "scenarios")
     assert status == 1
     assert "scenarios/wrong.yaml     FAIL     T\n" in out
@@ -95,7 +77,7 @@ def test_a_scenario_that_cannot_be_built_is_an_error_row(scenarios):
 
 
 def test_k_selects_and_nothing_selected_is_a_failure(scenarios):
-    (scenarios / "other.yaml").write_text(PASSING.replace("[smoke]", "[slow]"))
+    (scenarios / "other.yaml").write_text(APPROVED.replace("[smoke]", "[slow]"))
     status, out = run_cli("run", "scenarios", "-k", "smoke")
     assert status == 0
     assert "scenarios/approved.yaml" in out and "other.yaml" not in out
@@ -105,7 +87,7 @@ def test_k_selects_and_nothing_selected_is_a_failure(scenarios):
 
 
 def test_junit_xml(scenarios, tmp_path):
-    (scenarios / "wrong.yaml").write_text(PASSING.replace("[send_email]", "[delete_file]"))
+    (scenarios / "wrong.yaml").write_text(APPROVED.replace("[send_email]", "[delete_file]"))
     report = tmp_path / "reports" / "junit.xml"
     run_cli("run", "scenarios", "--junit-xml", str(report))
     suite = ET.parse(report).getroot()
