@@ -70,6 +70,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.oracle import HitlConfig as HitlConfig
     from hitl_sim.restart import CrashReport as CrashReport
     from hitl_sim.restart import Ledger as Ledger
+    from hitl_sim.restart import clock_for_resume as clock_for_resume
     from hitl_sim.restart import crash_during_resume as crash_during_resume
     from hitl_sim.restart import outcome_differences as outcome_differences
     from hitl_sim.restart import simulate_with_restarts as simulate_with_restarts
@@ -108,6 +109,7 @@ _LAZY: dict[str, str] = {
     "open_checkpointer": "hitl_sim.checkpointers",
     "CrashReport": "hitl_sim.restart",
     "Ledger": "hitl_sim.restart",
+    "clock_for_resume": "hitl_sim.restart",
     "crash_during_resume": "hitl_sim.restart",
     "outcome_differences": "hitl_sim.restart",
     "simulate_with_restarts": "hitl_sim.restart",

@@ -294,6 +294,20 @@ def _head_time(saver: Any, thread_id: str) -> datetime | None:
     return UUID_EPOCH + timedelta(microseconds=ticks // 10)
 
 
+def clock_for_resume(
+    checkpointer: Any, thread_id: str, clock: datetime | str | bool | None = DEFAULT_START
+) -> datetime | str | bool | None:
+    """The `clock=` for `simulate`/`resume` when THIS process takes over a thread that another
+    process wrote: `clock`, moved past the thread's newest checkpoint (see `_moved_on`).
+
+        resume(agent, thread_id, reviewer, clock=clock_for_resume(saver, thread_id))
+    """
+    moved: datetime | str | bool | None = _moved_on(
+        {"clock": clock}, _head_time(checkpointer, thread_id)
+    )["clock"]
+    return moved
+
+
 def _moved_on(options: dict[str, Any], head: datetime | None) -> dict[str, Any]:
     """The clock for a new process taking over a thread: past the thread's newest checkpoint.
 

@@ -285,3 +285,50 @@ def test_thread_checks_hold_for_a_graph_rebuilt_on_the_store(hitl_checkpoint_sto
     assert finished.thread_id in str(on_finished.value)
     assert "no-such-thread" in str(on_unknown.value)
     assert sorted(Ledger(ledger).names()) == ["delete_file", "lookup", "send_email"]
+
+
+RESUME_ELSEWHERE = """
+import sys
+from hitl_sim import approve, checkpoint_store
+from hitl_sim.driver import resume
+from hitl_sim.restart import clock_for_resume
+from tests.durable.agents import build_cleanup_agent
+
+path, ledger, thread, moved = sys.argv[1:5]
+with checkpoint_store("sqlite", path=path) as store, store.open() as saver:
+    agent = build_cleanup_agent(saver, ledger=ledger)
+    options = {"clock": clock_for_resume(saver, thread)} if moved == "moved" else {}
+    run = resume(agent, thread, [approve(), approve()], **options)
+    head = agent.get_state(run.config)
+    print(run.status, sorted(run.executed_names), len(head.values["messages"]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("clock", "seen"),
+    [
+        # LangGraph's checkpoint ids only increase inside one process: a new process frozen at
+        # the pause's instant writes smaller ids, the thread's head falls back to the pause, and
+        # the run looks finished without the second review ever being asked.
+        ("default", "finished ['delete_file', 'lookup'] 2"),
+        ("moved", "finished ['delete_file', 'lookup', 'send_email'] 7"),
+    ],
+)
+def test_a_resume_in_another_process_needs_the_clock_moved_on(tmp_path, clock, seen):
+    import subprocess
+    import sys
+
+    path, ledger = tmp_path / "checkpoints.db", str(tmp_path / "effects.jsonl")
+    with checkpoint_store("sqlite", path=path) as store, store.open() as saver:
+        paused = simulate(
+            build_cleanup_agent(saver, ledger=ledger), "Clean up /srv/a", expect_pending=True
+        )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    done = subprocess.run(
+        [sys.executable, "-c", RESUME_ELSEWHERE, str(path), ledger, paused.thread_id, clock],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert done.stdout.strip() == seen
