@@ -48,6 +48,29 @@ def _declined(calls: Sequence[Any], reason: str) -> list[BaseMessage]:
     return [ToolMessage(reason, tool_call_id=call["id"], name=call["name"]) for call in calls]
 
 
+def _after_agent(
+    schema: Any,
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    *steps: Any,
+    checkpointer: Any,
+    end: bool = True,
+) -> Graph:
+    """`START -> agent -> steps... -> END`, each step a node named after its function; with
+    `end=False` the last step routes on by itself (it returns a `Command`)."""
+    builder = StateGraph(schema)
+    builder.add_node("agent", _agent_node(model, tools))
+    builder.add_edge(START, "agent")
+    previous = "agent"
+    for step in steps:
+        builder.add_node(step.__name__, step)
+        builder.add_edge(previous, step.__name__)
+        previous = step.__name__
+    if end:
+        builder.add_edge(previous, END)
+    return builder.compile(checkpointer=checkpointer)
+
+
 # --- simple approval ----------------------------------------------------------------------
 
 
@@ -69,13 +92,7 @@ def simple_approval(
             ]
         }
 
-    builder = StateGraph(MessagesState)
-    builder.add_node("agent", _agent_node(model, tools))
-    builder.add_node("approve", approve)
-    builder.add_edge(START, "agent")
-    builder.add_edge("agent", "approve")
-    builder.add_edge("approve", END)
-    return builder.compile(checkpointer=checkpointer)
+    return _after_agent(MessagesState, model, tools, approve, checkpointer=checkpointer)
 
 
 # --- approval with modification -----------------------------------------------------------
@@ -117,12 +134,7 @@ def approval_with_modification(
             update={"messages": [*_declined(calls, "Regenerating..."), HumanMessage(feedback)]},
         )
 
-    builder = StateGraph(MessagesState)
-    builder.add_node("agent", _agent_node(model, tools))
-    builder.add_node("review", review)
-    builder.add_edge(START, "agent")
-    builder.add_edge("agent", "review")
-    return builder.compile(checkpointer=checkpointer)
+    return _after_agent(MessagesState, model, tools, review, checkpointer=checkpointer, end=False)
 
 
 # --- multi-level approval -----------------------------------------------------------------
@@ -162,12 +174,7 @@ def multi_level_approval(
             goto="__end__", update={"messages": [*_declined(calls, reason), AIMessage(reason)]}
         )
 
-    builder = StateGraph(ApprovalState)
-    builder.add_node("agent", _agent_node(model, tools))
-    builder.add_node("approval", approval)
-    builder.add_edge(START, "agent")
-    builder.add_edge("agent", "approval")
-    return builder.compile(checkpointer=checkpointer)
+    return _after_agent(ApprovalState, model, tools, approval, checkpointer=checkpointer, end=False)
 
 
 # --- tool-call review node / selective review ---------------------------------------------
@@ -272,13 +279,7 @@ def state_editing(model: BaseChatModel, checkpointer: Any = None) -> Graph:
             "metadata": response.get("new_metadata", state.get("metadata", {})),
         }
 
-    builder = StateGraph(EditableState)
-    builder.add_node("agent", _agent_node(model, ()))
-    builder.add_node("edit_state", edit_state)
-    builder.add_edge(START, "agent")
-    builder.add_edge("agent", "edit_state")
-    builder.add_edge("edit_state", END)
-    return builder.compile(checkpointer=checkpointer)
+    return _after_agent(EditableState, model, (), edit_state, checkpointer=checkpointer)
 
 
 class FeedbackState(MessagesState):
@@ -307,12 +308,7 @@ def feedback_loop(model: BaseChatModel, checkpointer: Any = None, max_iterations
             },
         )
 
-    builder = StateGraph(FeedbackState)
-    builder.add_node("agent", _agent_node(model, ()))
-    builder.add_node("feedback", feedback)
-    builder.add_edge(START, "agent")
-    builder.add_edge("agent", "feedback")
-    return builder.compile(checkpointer=checkpointer)
+    return _after_agent(FeedbackState, model, (), feedback, checkpointer=checkpointer, end=False)
 
 
 # --- static breakpoints --------------------------------------------------------------------
@@ -455,15 +451,7 @@ def approval_deadline(
             return {"messages": [*_declined(calls, reason), AIMessage(reason)]}
         return {"messages": _run_calls(tools, calls)}
 
-    builder = StateGraph(DeadlineState)
-    builder.add_node("agent", _agent_node(model, tools))
-    builder.add_node("request", request)
-    builder.add_node("approve", approve)
-    builder.add_edge(START, "agent")
-    builder.add_edge("agent", "request")
-    builder.add_edge("request", "approve")
-    builder.add_edge("approve", END)
-    return builder.compile(checkpointer=checkpointer)
+    return _after_agent(DeadlineState, model, tools, request, approve, checkpointer=checkpointer)
 
 
 # --- typed confirmation / compiled subagent ------------------------------------------------
@@ -493,13 +481,7 @@ def typed_confirmation(
         reason = "Confirmation phrase did not match; nothing was done"
         return {"messages": [*_declined(calls, reason), AIMessage(reason)]}
 
-    builder = StateGraph(MessagesState)
-    builder.add_node("agent", _agent_node(model, tools))
-    builder.add_node("confirm", confirm)
-    builder.add_edge(START, "agent")
-    builder.add_edge("agent", "confirm")
-    builder.add_edge("confirm", END)
-    return builder.compile(checkpointer=checkpointer)
+    return _after_agent(MessagesState, model, tools, confirm, checkpointer=checkpointer)
 
 
 def compiled_subagent_approval(
