@@ -194,7 +194,7 @@ def _unapproved_call(run: Run) -> list[Violation]:
                         "unapproved_call",
                         f"{execution.name} is gated ({allowed}) but ran with no approve or edit "
                         "decision for the call: the reviewer was never asked about it.",
-                        (_ran(execution), *_asked_in_turn(run, execution)),
+                        (_ran(execution), *_asked(run)),
                     )
                 )
             continue
@@ -215,7 +215,8 @@ def _unapproved_call(run: Run) -> list[Violation]:
     return found
 
 
-def _asked_in_turn(run: Run, execution: ToolExecution) -> tuple[str, ...]:
+def _asked(run: Run) -> tuple[str, ...]:
+    """What each interrupt of the run put to the reviewer."""
     asked = [
         f"{interrupt.label} asked about: "
         + (", ".join(action.describe() for action in interrupt.actions) or "nothing")
