@@ -26,7 +26,7 @@ from hitl_sim import (
 from hitl_sim.checks import CHECKS, violations
 from hitl_sim.models import ScriptedChatModel, call, say
 from hitl_sim.run import Run, ToolExecution
-from tests.agents import build_agent
+from tests.agents import build_agent, delete_file, send_email
 
 DELETE_AND_EMAIL = [
     [call("delete_file", path="/etc/passwd"), call("send_email", to="bob", body="hi")],
@@ -261,8 +261,6 @@ def test_a_decision_applied_to_the_wrong_call_names_both_tools():
 
 def deep_agent(subagent_gates):
     from deepagents import create_deep_agent
-
-    from tests.agents import delete_file, send_email
 
     model = ScriptedChatModel(
         {
