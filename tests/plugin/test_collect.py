@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import textwrap
 
 import pytest
 
 import tests.scenarios
-
-# pytester's in-process runs drop the modules first imported during a run; importing what a
-# scenario run needs once here keeps every run fast (and one copy of each class).
-for _module in (
-    "langchain.agents",
-    "langgraph.checkpoint.memory",
-    "hitl_sim.checkpointers",
-    "hitl_sim.checks",
-    "hitl_sim.driver",
-    "hitl_sim.facade",
-    "hitl_sim.reviewer",
-    "hitl_sim.scenario_agents",
-    "hitl_sim.scenario_runner",
-    "hitl_sim.snapshots",
-):
-    importlib.import_module(_module)
 
 APPROVED = tests.scenarios.APPROVED + "  final_message: Sent.\n"
 

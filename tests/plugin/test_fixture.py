@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-import langchain.agents  # noqa: F401 - imported once here, not in every pytester run
-import langgraph.checkpoint.memory  # noqa: F401
 import pytest
-
-import hitl_sim
-import hitl_sim.broken_agents  # noqa: F401 - the pytester files below import these two
-import tests.agents  # noqa: F401
-
-# pytester's in-process runs drop modules first imported during the run; resolving every public
-# name now keeps one copy of each hitl_sim module (and class) for all runs.
-for _name in hitl_sim.__all__:
-    getattr(hitl_sim, _name)
 
 CONFTEST = """
 from langchain.agents import create_agent

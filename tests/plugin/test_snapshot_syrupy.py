@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import import_module
 from textwrap import dedent
 
 import pytest
-
-# pytester restores sys.modules after each in-process run: import what the inner tests use
-# here, so every run shares one copy of each class (a second copy breaks isinstance checks)
-# and does not import langchain again.
-for _module in (
-    "hitl_sim.driver",
-    "hitl_sim.models",
-    "hitl_sim.reviewer",
-    "hitl_sim.snapshots",
-    "langchain.agents",
-    "langchain.agents.middleware",
-    "langchain_core.tools",
-    "langgraph.checkpoint.memory",
-):
-    import_module(_module)
 
 # plugins the inner runs do not need (each costs seconds to load)
 QUIET = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:cacheprovider")
