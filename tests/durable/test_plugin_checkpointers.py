@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# Imported here, before any pytester run: pytester restores sys.modules after each inner session,
+# so a driver first imported INSIDE one would be imported anew afterwards, and its C extension's
+# exception classes would no longer match the new module's (`except psycopg.OperationalError`).
+import langgraph.checkpoint.postgres  # noqa: F401
+import langgraph.checkpoint.sqlite  # noqa: F401
+import psycopg  # noqa: F401
 import pytest
 
 from hitl_sim.checkpointers import POSTGRES_URL_ENV
