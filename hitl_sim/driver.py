@@ -256,10 +256,10 @@ class _Session:
         if start is None:
             yield
             return
-        from freezegun import freeze_time
+        from hitl_sim.clock import frozen
 
-        with freeze_time(start, real_asyncio=real_asyncio) as frozen:
-            self.frozen = frozen
+        with frozen(start, real_asyncio=real_asyncio) as clock:
+            self.frozen = clock
             try:
                 yield
             finally:
