@@ -245,6 +245,23 @@ class Capture(BaseCallbackHandler):
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
 
+    # Only tool and chat-model events are recorded; LangChain skips the rest for this handler.
+    @property
+    def ignore_chain(self) -> bool:
+        return True
+
+    @property
+    def ignore_retriever(self) -> bool:
+        return True
+
+    @property
+    def ignore_retry(self) -> bool:
+        return True
+
+    @property
+    def ignore_custom_event(self) -> bool:
+        return True
+
     def on_tool_start(
         self,
         serialized: dict[str, Any],

@@ -298,19 +298,27 @@ class _Session:
             if self.recorder.resume >= self.max_resumes:
                 raise _too_many_resumes(run, self.max_resumes)
             record = self.plan(pending, answers)
-            yield from self.confirm_pending(record)
+            yield from self.confirm_pending(record, snapshot)
             error = yield from self.send(record)
             if error is not None:
                 yield from self.fail(error)
                 return
         yield from self.finish(snapshot)  # nothing ran since this snapshot was read
 
-    def confirm_pending(self, record: ResumeRecord) -> Generator[_Op, Any, None]:
+    def confirm_pending(
+        self, record: ResumeRecord, read: StateSnapshot | None = None
+    ) -> Generator[_Op, Any, None]:
         """Right before a resume, check the thread still has what we answer pending (after
-        swapping in a fresh graph, with `rebuild=`): LangGraph would not tell us."""
+        swapping in a fresh graph, with `rebuild=`): LangGraph would not tell us.
+
+        `read`: the snapshot the answers were decided on. It is still current, and the thread
+        is not read again, unless the graph was rebuilt or the responder ran the test's own code
+        (which may have touched the thread) while deciding."""
         if self.rebuild is not None:
             self.graph = self.rebuild()
             _require_checkpointer(self.graph)
+        elif read is not None and getattr(self.responder, "runs_user_code", True) is False:
+            return
         snapshot: StateSnapshot = yield _GetState()
         still = {p.id for p in pending_in(snapshot)}
         lost = [p for p in self.run.interrupts if p.seq in record.answers and p.id not in still]

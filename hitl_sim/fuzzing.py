@@ -79,6 +79,10 @@ class _PlannedReviewer:
     fail: those are sent verbatim (`unchecked`), so the agent's own reaction is what is compared.
     """
 
+    runs_user_code = False
+    """It answers from the plan alone, so the driver needs no re-read of the thread before a
+    resume."""
+
     def __init__(self, plan: RunPlan, config: HitlConfig, failing: set[int]) -> None:
         self.mode = config.interrupt_mode
         self.failing = failing

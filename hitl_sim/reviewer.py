@@ -503,6 +503,13 @@ class Reviewer:
         return [d for _, source in self._levels for d in source.unused()]
 
     @property
+    def runs_user_code(self) -> bool:
+        """Whether deciding may call the test's own functions (`Reviewer.function`, predicate
+        matchers in `when(...)`): the driver then re-reads the thread before resuming, in case
+        they acted on it."""
+        return any(_runs_user_code(source) for _, source in self._levels)
+
+    @property
     def consumed(self) -> list[Decision]:
         """Every decision given so far, in order (timed-out ones included)."""
         return [c.decision for c in self._consumed]
@@ -574,6 +581,19 @@ def as_responder(obj: object) -> Responder:
         "([approve(), reject('no')]), a Reviewer, a function returning a Decision, or None."
         + (" For one decision write [decision]." if isinstance(obj, Decision) else "")
     )
+
+
+def _runs_user_code(source: _Source) -> bool:
+    if isinstance(source, _Script | _Policy | _Unavailable):
+        return False
+    if isinstance(source, _Nested):
+        return source.reviewer.runs_user_code
+    if isinstance(source, _Rules):
+        return any(
+            _runs_user_code(rule.source) or any(map(callable, rule.match.matchers.values()))
+            for rule in source.rules
+        )
+    return True
 
 
 def _checked(decision: object, where: str) -> Decision:
