@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 STREAM_MODES = ["updates", "custom"]
 Mode = Literal["invoke", "stream"]
+Durability = Literal["sync", "async", "exit"]
 Gated = Mapping[str, Sequence[str] | bool] | Collection[str]
 """`gated=`: tool names (every decision allowed) or tool -> allowed decision types."""
 
@@ -205,11 +206,18 @@ class _Session:
         expect_pending: bool,
         rebuild: Callable[[], Any] | None,
         run: Run | None = None,
+        durability: Durability | None = None,
     ) -> None:
         if mode not in ("invoke", "stream"):
             raise InvalidArgument(f"mode={mode!r} is not a mode. Expected 'invoke' or 'stream'.")
         if max_resumes < 0:
             raise InvalidArgument(f"max_resumes={max_resumes!r} must be 0 or more.")
+        if durability not in (None, "sync", "async", "exit"):
+            raise InvalidArgument(
+                f"durability={durability!r} is not a LangGraph durability mode. Expected 'sync', "
+                "'async' or 'exit', or None for the graph's default."
+            )
+        self.run_options: dict[str, Any] = {} if durability is None else {"durability": durability}
         _require_checkpointer(graph)
         self.graph = graph
         self.input = _as_input(input)
@@ -694,13 +702,13 @@ def _perform(session: _Session, op: _Op) -> Any:
             graph.update_state(config, op.values)
         elif session.mode == "stream":
             for namespace, mode, data in graph.stream(
-                op.payload, config, stream_mode=STREAM_MODES, subgraphs=True
+                op.payload, config, stream_mode=STREAM_MODES, subgraphs=True, **session.run_options
             ):
                 session.run.stream_events.append(
                     StreamEvent(namespace, mode, data, session.recorder.resume)
                 )
         else:
-            graph.invoke(op.payload, config)
+            graph.invoke(op.payload, config, **session.run_options)
     except Exception as error:  # a graph error: kept in the run, never lost
         return error
     return None
@@ -737,14 +745,14 @@ async def _aperform(session: _Session, op: _Op) -> Any:
             await graph.aupdate_state(config, op.values)
         elif session.mode == "stream":
             events: AsyncIterator[Any] = graph.astream(
-                op.payload, config, stream_mode=STREAM_MODES, subgraphs=True
+                op.payload, config, stream_mode=STREAM_MODES, subgraphs=True, **session.run_options
             )
             async for namespace, mode, data in events:
                 session.run.stream_events.append(
                     StreamEvent(namespace, mode, data, session.recorder.resume)
                 )
         else:
-            await graph.ainvoke(op.payload, config)
+            await graph.ainvoke(op.payload, config, **session.run_options)
     except Exception as error:  # a graph error: kept in the run, never lost
         return error
     return None
@@ -767,6 +775,7 @@ def simulate(
     watch: Sequence[Spy[Any, Any]] = (),
     expect_pending: bool = False,
     rebuild: Callable[[], Any] | None = None,
+    durability: Durability | None = None,
 ) -> Run:
     """Run `graph` on `input`, answering every interrupt with `reviewer`, and return the `Run`.
 
@@ -774,7 +783,8 @@ def simulate(
     is already pending on `thread_id`. Graph errors land in `run.error`; harness problems (a
     thread that cannot be resumed, an answer that would be rejected, `TooManyResumes`, a
     `ScriptExhausted` or `RealModelBlocked` raised inside the graph) raise, with the run's
-    timeline attached as a note.
+    timeline attached as a note. `durability` is passed to every invoke (LangGraph's default,
+    "async", when None); "exit" saves checkpoints only where each invoke stops.
     """
     session = _Session(
         graph,
@@ -789,6 +799,7 @@ def simulate(
         watch=watch,
         expect_pending=expect_pending,
         rebuild=rebuild,
+        durability=durability,
     )
     return _drive(session, session.loop)
 
@@ -807,6 +818,7 @@ async def asimulate(
     watch: Sequence[Spy[Any, Any]] = (),
     expect_pending: bool = False,
     rebuild: Callable[[], Any] | None = None,
+    durability: Durability | None = None,
 ) -> Run:
     """`simulate` with `ainvoke` / `astream` / `aget_state` (for async agents and checkpointers)."""
     session = _Session(
@@ -822,6 +834,7 @@ async def asimulate(
         watch=watch,
         expect_pending=expect_pending,
         rebuild=rebuild,
+        durability=durability,
     )
     return await _adrive(session, session.loop)
 
@@ -931,6 +944,7 @@ def _session_options(options: Mapping[str, Any]) -> dict[str, Any]:
         "watch": (),
         "expect_pending": False,
         "rebuild": None,
+        "durability": None,
     }
     unknown = sorted(set(options) - set(defaults))
     if unknown:

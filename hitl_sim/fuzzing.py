@@ -137,6 +137,10 @@ class FuzzAgent:
     interrupt_mode: InterruptMode = "batched"
     clock: Any = False
     """Passed to `simulate`; False (the default here) skips freezing time per example."""
+    durability: Literal["sync", "async", "exit"] | None = "exit"
+    """Passed to `simulate`: "exit" (the default here) saves each invoke's checkpoint only where
+    it stops (at an interrupt or the end), not after every step: examples never read the
+    intermediate ones, and their threads are deleted. None: LangGraph's default ("async")."""
     middleware_options: Mapping[str, Any] = field(default_factory=dict)
     agent: Literal["create_agent", "deep_agent"] = "create_agent"
     """`deep_agent`: `create_deep_agent(interrupt_on=...)`; the oracle covers its main agent."""
@@ -225,6 +229,7 @@ class FuzzAgent:
                 thread_id=thread_id,
                 clock=self.clock,
                 expect_pending=True,
+                durability=self.durability,
             )
         finally:
             self.graph.checkpointer.delete_thread(thread_id)
