@@ -7,7 +7,8 @@ reused; each run uses a fresh thread and a fresh script.
 
 (a) bare: a hand-written LangGraph loop (invoke, read `__interrupt__`, resume with Command);
 (b) simulate: the same through `hitl_sim.simulate` (default settings, frozen clock included);
-(c) fuzz: Hypothesis examples per second through `FuzzAgent.run` + `hitl_sim.strategies`;
+(c) fuzz: Hypothesis examples per second through `FuzzAgent.run` + `hitl_sim.strategies`
+    (FuzzAgent's defaults: `clock=False`, `durability="exit"`);
 (d) memory: RSS growth over 5,000 consecutive `simulate` runs (after a warm-up), with each
     finished thread deleted from the saver as `FuzzAgent` does; the growth with every thread kept
     in the saver is printed too, for comparison.

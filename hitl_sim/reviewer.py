@@ -506,8 +506,11 @@ class Reviewer:
     def runs_user_code(self) -> bool:
         """Whether deciding may call the test's own functions (`Reviewer.function`, predicate
         matchers in `when(...)`): the driver then re-reads the thread before resuming, in case
-        they acted on it."""
-        return any(_runs_user_code(source) for _, source in self._levels)
+        they acted on it. A subclass that overrides how it decides counts as user code."""
+        overridden = (
+            type(self).decide is not Reviewer.decide or type(self).answer is not Reviewer.answer
+        )
+        return overridden or any(_runs_user_code(source) for _, source in self._levels)
 
     @property
     def consumed(self) -> list[Decision]:
