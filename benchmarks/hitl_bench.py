@@ -13,8 +13,9 @@ reused; each run uses a fresh thread and a fresh script.
     finished thread deleted from the saver as `FuzzAgent` does; the growth with every thread kept
     in the saver is printed too, for comparison.
 
-(a), (b) and (c) are timed in interleaved rounds, so drifts in machine load hit all of them
-alike; the verdicts use each kind's fastest round (timeit's convention: the round least disturbed
+(a), (b) and (c) are timed in many short interleaved rounds (20 x 25 runs each), so drifts in
+machine load hit all of them alike and each has rounds that no burst of other load reached; the
+verdicts use each kind's fastest round (timeit's convention: the round least disturbed
 by other load), and the median round and the CPU time are printed too. The last three lines are
 the verdicts: `overhead_ratio=<b/a>`, `fuzz_ratio=<examples per s / bare runs per s>`,
 `memory_growth_mb=<MB>`.
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (noisy numbers)")
     args = parser.parse_args(argv)
-    rounds, runs, memory_runs, warm_up = (1, 3, 20, 5) if args.quick else (5, 100, 5000, 200)
+    rounds, runs, memory_runs, warm_up = (1, 3, 20, 5) if args.quick else (20, 25, 5000, 200)
 
     agent = Agent()
     fuzz = FuzzAgent(TOOLS, INTERRUPT_ON)
