@@ -60,3 +60,22 @@ def frozen(start: datetime, *, real_asyncio: bool = False) -> Iterator[Clock]:
 
     with time_machine.travel(start, tick=False) as traveller:
         yield _Travel(traveller)
+
+
+def checkpoint_ids_after(checkpoint_id: str) -> None:
+    """Make LangGraph's next checkpoint ids sort after `checkpoint_id`, whatever the clock says.
+
+    Checkpoint ids are uuid6 of the current time, kept increasing only inside one process (a
+    module-level guard in `langgraph.checkpoint.base.id`). A process that takes over a thread
+    another process wrote, frozen at the same instant or earlier (or at real time, behind a frozen
+    2030), would write SMALLER ids, and the thread's head would silently fall back to an old
+    checkpoint (semantics reference, clocks). Raising the guard to the thread's head id keeps new
+    ids after it without moving the clock the test asked for.
+    """
+    from langgraph.checkpoint.base import id as ids
+
+    bits = int(checkpoint_id.replace("-", ""), 16)
+    ticks = ((bits >> 80) << 12) | ((bits >> 64) & 0x0FFF)
+    last: int | None = getattr(ids, "_last_v6_timestamp", None)
+    if last is None or last < ticks:
+        setattr(ids, "_last_v6_timestamp", ticks)  # noqa: B010 (a private guard, typed None)

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from hitl_sim.capture import Capture, Recorder, Spy, now, recording
+from hitl_sim.clock import checkpoint_ids_after
 from hitl_sim.errors import (
     HitlSimError,
     InvalidArgument,
@@ -242,6 +243,9 @@ class _Session:
 
     def clock_from(self, head: StateSnapshot) -> datetime | None:
         """The time to freeze at; never earlier than checkpoints already on the thread."""
+        checkpoint_id = head.config.get("configurable", {}).get("checkpoint_id")
+        if checkpoint_id:
+            checkpoint_ids_after(checkpoint_id)
         if self.start is None:
             return None
         latest = max((step.at for step in self.run.steps), default=None)
