@@ -5,18 +5,7 @@ from __future__ import annotations
 from langchain_core.tools import tool
 
 from hitl_sim.fuzzing import FuzzAgent
-
-
-@tool
-def send_email(to: str, body: str) -> str:
-    """Send an email."""
-    return f"sent to {to}"
-
-
-@tool
-def delete_file(path: str) -> str:
-    """Delete a file."""
-    return f"deleted {path}"
+from tests.agents import delete_file, send_email
 
 
 @tool

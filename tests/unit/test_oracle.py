@@ -11,18 +11,7 @@ from langchain_core.tools import tool
 
 from hitl_sim import InvalidArgument, approve, edit, reject, respond, unchecked
 from hitl_sim.oracle import EDIT_NOTICE, Call, Execution, HitlConfig, Reply, predict, predict_run
-
-
-@tool
-def send_email(to: str, body: str) -> str:
-    """Send an email."""
-    return f"sent to {to}"
-
-
-@tool
-def delete_file(path: str) -> str:
-    """Delete a file."""
-    return f"deleted {path}"
+from tests.agents import delete_file, send_email
 
 
 @tool
