@@ -782,14 +782,14 @@ def _fix(error: Mapping[str, Any], keys: tuple[Any, ...]) -> str:
     kind = error["type"]
     key = _path_text(keys)
     if kind == "missing":
-        return f"add `{error['loc'][-1]}:` (see README 'Scenario files' for the format)."
+        return f"add `{error['loc'][-1]}:` (see docs/scenarios.md for the format)."
     if kind == "unknown_key":
         return f"remove or rename `{error['ctx']['key']}`."
     if kind == "literal_error":
         return f"set `{key}` to one of the values listed above."
     if kind == "agent_kind":
         return "start the agent with `kind: create_agent`, `kind: deep_agent` or `kind: factory`."
-    return f"change `{key}` as described above (see README 'Scenario files')."
+    return f"change `{key}` as described above (see docs/scenarios.md)."
 
 
 def _line(root: Any, keys: Sequence[Any]) -> int:

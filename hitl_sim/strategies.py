@@ -13,7 +13,7 @@ failing example shrinks to the fewest calls, the first tool, `approve()`, and em
   (`hitl_sim.fuzzing.RunPlan`: the model's turns and the reviewer's answers).
 
 Inside `@given`, use a `hitl_sim.fuzzing.FuzzAgent` built once at module level (no function-scoped
-fixture); see the README section "Fuzzing decision lists".
+fixture); see docs/fuzzing.md.
 """
 
 from __future__ import annotations

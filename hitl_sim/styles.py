@@ -1,9 +1,10 @@
 """Hand-written LangGraph HITL styles, as real `StateGraph`s, for scenario files to run.
 
 Each factory is one approval pattern people write today with raw `interrupt()` or static
-breakpoints (see the README's scenario catalog). They take the scripted `model`, the file's fake
-`tools` and a `checkpointer`; scenario files name them as `hitl_sim.styles:<factory>`. Tools run
-through LangChain's `tool.invoke`, so the driver records every execution.
+breakpoints (see "The built-in catalog" in docs/scenarios.md). They take the scripted `model`,
+the file's fake `tools` and a `checkpointer`; scenario files name them as
+`hitl_sim.styles:<factory>`. Tools run through LangChain's `tool.invoke`, so the driver records
+every execution.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def test_a_malformed_file_is_a_collection_error_naming_file_line_key_and_fix(pro
             "*broken.yaml: 1 problem(s) in scenario file:",
             "- *broken.yaml:14: reviewer?0?: a decision is `approve`, `reject`, or a mapping like "
             "{reject: reason}, got 'aprove'",
-            "  Fix: change `reviewer?0?` as described above (see README 'Scenario files').",
+            "  Fix: change `reviewer?0?` as described above (see docs/scenarios.md).",
         ],
         consecutive=True,
     )

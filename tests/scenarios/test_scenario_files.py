@@ -119,7 +119,7 @@ def test_errors_name_file_line_key_expectation_and_fix(tmp_path):
         "listed above.\n"
         f"- {path}:8: reviewer[0]: 'soon' is not a duration; write seconds (90) or e.g. '15m', "
         "'2h', '1d'\n"
-        "  Fix: change `reviewer[0]` as described above (see README 'Scenario files').\n"
+        "  Fix: change `reviewer[0]` as described above (see docs/scenarios.md).\n"
         f"- {path}:10: expect.executd: unknown key 'executd'. Expected one of: status, executed, "
         "not_executed, final_message, error, raises, interrupts, pending, violations, "
         "checks_off, model_saw, state, model_calls, decisions, snapshot. Did you mean "
@@ -133,7 +133,7 @@ def test_a_missing_key_is_named(tmp_path):
     assert error_of(path) == (
         f"{path}: 1 problem(s) in scenario file:\n"
         f"- {path}:1: description: required key missing.\n"
-        "  Fix: add `description:` (see README 'Scenario files' for the format)."
+        "  Fix: add `description:` (see docs/scenarios.md for the format)."
     )
 
 
@@ -325,7 +325,7 @@ def test_a_then_step_cannot_ask_for_its_own_snapshot(tmp_path):
         f"{path}: 1 problem(s) in scenario file:\n"
         f"- {path}:15: then[0].expect: `snapshot` goes in the scenario's top-level `expect` (it "
         "snapshots the last run)\n"
-        "  Fix: change `then[0].expect` as described above (see README 'Scenario files')."
+        "  Fix: change `then[0].expect` as described above (see docs/scenarios.md)."
     )
 
 
