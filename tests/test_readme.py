@@ -1,4 +1,6 @@
-"""Every ```python block in README.md and docs/*.md runs, in a fresh namespace, as a test."""
+"""The documentation runs: every ```python block in README.md and docs/*.md executes in a fresh
+namespace, and every ```yaml block that starts with a `# scenarios/<name>.yaml` line is a scenario
+file that must pass."""
 
 from __future__ import annotations
 
@@ -7,22 +9,32 @@ from pathlib import Path
 
 import pytest
 
+from hitl_sim import run_scenario
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+PYTHON = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+SCENARIO = re.compile(r"^```yaml\n# scenarios/(\S+\.yaml)\n(.*?)^```", re.S | re.M)
 
 
-def _blocks() -> list[tuple[str, str]]:
+def _blocks(pattern: re.Pattern[str]) -> list[tuple[str, re.Match[str]]]:
     found = []
     for doc in DOCS:
         text = doc.read_text()
-        for match in BLOCK.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
-            found.append((f"{doc.name}:{line}", match.group(1)))
+        for match in pattern.finditer(text):
+            found.append((f"{doc.name}:{text.count(chr(10), 0, match.start()) + 1}", match))
     return found
 
 
-@pytest.mark.parametrize(("where", "code"), _blocks() or [("none", "")], ids=lambda v: v)
-def test_documented_example_runs(where, code, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("where", "block"), _blocks(PYTHON), ids=lambda v: v)
+def test_documented_example_runs(where, block, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, where, "exec"), {"__name__": "readme_example"})
+    exec(compile(block.group(1), where, "exec"), {"__name__": "readme_example"})
+
+
+@pytest.mark.parametrize(("where", "block"), _blocks(SCENARIO), ids=lambda v: v)
+def test_documented_scenario_file_passes(where, block, tmp_path):
+    path = tmp_path / block.group(1)
+    path.write_text(block.group(2))
+    result = run_scenario(path)
+    assert result.passed, f"{where}:\n{result.report()}"
