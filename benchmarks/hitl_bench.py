@@ -13,10 +13,12 @@ reused; each run uses a fresh thread and a fresh script.
     finished thread deleted from the saver as `FuzzAgent` does; the growth with every thread kept
     in the saver is printed too, for comparison.
 
-(a), (b) and (c) are timed in many short interleaved rounds (20 x 25 runs each), so drifts in
-machine load hit all of them alike and each has rounds that no burst of other load reached; the
-verdicts use each kind's fastest round (timeit's convention: the round least disturbed
-by other load), and the median round and the CPU time are printed too. The last three lines are
+(a), (b) and (c) are timed in paired rounds. A shared machine's speed swings by tens of percent
+within seconds, far more than the overhead measured, while runs timed side by side see the same
+speed; so each round interleaves (a) and (b) run by run (in mirrored order: a b b a ...), times 25
+Hypothesis examples (c) right before or after them (alternately), and gives one ratio per kind
+against the (a) of the same round. The verdicts are the medians of the 30 paired ratios. The
+fastest and median round of each kind and its CPU time are printed too. The last three lines are
 the verdicts: `overhead_ratio=<b/a>`, `fuzz_ratio=<examples per s / bare runs per s>`,
 `memory_growth_mb=<MB>`.
 
@@ -34,6 +36,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -160,28 +163,52 @@ def fuzz_examples(fuzz: FuzzAgent, count: int) -> tuple[int, float, float]:
 Measure = Callable[[], tuple[int, float, float]]
 
 
-def _timed(fn: Callable[[], None], runs: int) -> Measure:
-    def measure() -> tuple[int, float, float]:
-        started, cpu = time.perf_counter(), time.process_time()
-        for _ in range(runs):
-            fn()
-        return runs, time.perf_counter() - started, time.process_time() - cpu
+def _interleaved(
+    runs: int, work: dict[str, Callable[[], None]]
+) -> dict[str, tuple[int, float, float]]:
+    """`runs` runs of each kind, interleaved run by run in mirrored order (a b, b a, ...) so
+    that all see the same machine: per kind, (runs, wall-clock seconds, CPU seconds)."""
+    totals = {name: [0.0, 0.0] for name in work}
+    for index in range(runs):
+        for name in list(work) if index % 2 == 0 else list(reversed(work)):
+            started, cpu = time.perf_counter(), time.process_time()
+            work[name]()
+            totals[name][0] += time.perf_counter() - started
+            totals[name][1] += time.process_time() - cpu
+    return {name: (runs, wall, cpu) for name, (wall, cpu) in totals.items()}
 
-    return measure
+
+@dataclass
+class Timings:
+    """Seconds per run of each kind, one entry per round (rounds are paired across kinds)."""
+
+    wall: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+
+    def add(self, name: str, measured: tuple[int, float, float]) -> None:
+        count, seconds, cpu_seconds = measured
+        self.wall.setdefault(name, []).append(seconds / count)
+        self.cpu.setdefault(name, []).append(cpu_seconds / count)
+
+    def paired_ratio(self, kind: str, base: str) -> float:
+        """The median over rounds of kind/base, each timed in the same round."""
+        pairs = zip(self.wall[kind], self.wall[base], strict=True)
+        return statistics.median(seconds / base_seconds for seconds, base_seconds in pairs)
 
 
-def _rounds(rounds: int, work: dict[str, Measure]) -> dict[str, tuple[float, float, float]]:
-    """Per kind, seconds per run over interleaved rounds: (fastest wall-clock round, median
-    wall-clock round, fastest CPU round). The fastest round is the least disturbed by other load
-    on the machine (timeit's convention); the verdicts use it."""
-    wall: dict[str, list[float]] = {name: [] for name in work}
-    cpu: dict[str, list[float]] = {name: [] for name in work}
-    for _ in range(rounds):
-        for name, measure in work.items():
-            count, seconds, cpu_seconds = measure()
-            wall[name].append(seconds / count)
-            cpu[name].append(cpu_seconds / count)
-    return {name: (min(wall[name]), statistics.median(wall[name]), min(cpu[name])) for name in work}
+def _rounds(
+    rounds: int, runs: int, singles: dict[str, Callable[[], None]], fuzz: Measure
+) -> Timings:
+    """Per round: the single runs interleaved, and the fuzz batch before or after them."""
+    timings = Timings({}, {})
+    for index in range(rounds):
+        if index % 2:
+            timings.add("fuzz", fuzz())
+        for name, measured in _interleaved(runs, singles).items():
+            timings.add(name, measured)
+        if not index % 2:
+            timings.add("fuzz", fuzz())
+    return timings
 
 
 def _rss_mb() -> float:
@@ -213,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (noisy numbers)")
     args = parser.parse_args(argv)
-    rounds, runs, memory_runs, warm_up = (1, 3, 20, 5) if args.quick else (20, 25, 5000, 200)
+    rounds, runs, memory_runs, warm_up = (2, 3, 20, 5) if args.quick else (30, 25, 5000, 200)
 
     agent = Agent()
     fuzz = FuzzAgent(TOOLS, INTERRUPT_ON)
@@ -223,18 +250,15 @@ def main(argv: list[str] | None = None) -> None:
         simulate_run(agent, clock=False)
     fuzz_examples(fuzz, max(warm_up // 10, 2))
 
-    per_run = _rounds(
-        rounds,
-        {
-            "bare": _timed(lambda: bare_run(agent), runs),
-            "simulate": _timed(lambda: simulate_run(agent), runs),
-            "simulate_unfrozen": _timed(lambda: simulate_run(agent, clock=False), runs),
-            "fuzz": lambda: fuzz_examples(fuzz, runs),
-        },
-    )
+    singles: dict[str, Callable[[], None]] = {
+        "bare": lambda: bare_run(agent),
+        "simulate": lambda: simulate_run(agent),
+        "simulate_unfrozen": lambda: simulate_run(agent, clock=False),
+    }
+    timings = _rounds(rounds, runs, singles, lambda: fuzz_examples(fuzz, runs))
     print("scenario: batched; send_email (gated) + read_file in one turn; approve; final answer")
-    print(f"rounds={rounds} runs_per_round={runs}, interleaved; per run:")
-    print("                               fastest round   median round    CPU (fastest)")
+    print(f"rounds={rounds} runs_per_round={runs}, paired; per run:")
+    print("                               fastest round   median round    CPU (median)    vs (a)")
     labels = {
         "bare": "(a)  bare LangGraph loop",
         "simulate": "(b)  simulate() (defaults)",
@@ -242,19 +266,12 @@ def main(argv: list[str] | None = None) -> None:
         "fuzz": "(c)  Hypothesis + FuzzAgent",
     }
     for name, label in labels.items():
-        fastest, median, cpu = per_run[name]
+        wall, cpu = timings.wall[name], timings.cpu[name]
+        ratio = timings.paired_ratio(name, "bare")
         print(
-            f"{label:30s} {fastest * 1e3:9.3f} ms    {median * 1e3:9.3f} ms    {cpu * 1e3:9.3f} ms"
+            f"{label:30s} {min(wall) * 1e3:9.3f} ms    {statistics.median(wall) * 1e3:9.3f} ms"
+            f"    {statistics.median(cpu) * 1e3:9.3f} ms    {ratio:.3f}"
         )
-    bare, simulated, fuzzed = (per_run[name][0] for name in ("bare", "simulate", "fuzz"))
-    unfrozen = per_run["simulate_unfrozen"][0]
-    cpu_of = {name: per_run[name][2] for name in labels}
-    print(
-        f"     (b')/(a) = {unfrozen / bare:.3f}; by CPU time: (b)/(a) = "
-        f"{cpu_of['simulate'] / cpu_of['bare']:.3f}, (b')/(a) = "
-        f"{cpu_of['simulate_unfrozen'] / cpu_of['bare']:.3f}, (a)/(c) = "
-        f"{cpu_of['bare'] / cpu_of['fuzz']:.3f}"
-    )
 
     growth, peak = memory_growth(memory_runs, keep_threads=False, warm_up=warm_up)
     kept_runs = max(memory_runs // 5, 50)
@@ -267,8 +284,8 @@ def main(argv: list[str] | None = None) -> None:
         f"     for comparison, {kept_runs} runs keeping every thread in the "
         f"InMemorySaver: {kept:+.2f} MB (the saver's own storage, {kept_peak:+.2f} MB peak)"
     )
-    print(f"overhead_ratio={simulated / bare:.3f}")
-    print(f"fuzz_ratio={bare / fuzzed:.3f}")
+    print(f"overhead_ratio={timings.paired_ratio('simulate', 'bare'):.3f}")
+    print(f"fuzz_ratio={timings.paired_ratio('bare', 'fuzz'):.3f}")
     print(f"memory_growth_mb={max(growth, peak):.2f}")
 
 

@@ -10,6 +10,11 @@ interrupts, decisions, resumes, errors and the final state. `asimulate` does the
 The loop itself (`_Session.loop`) is a generator that yields the graph operations it needs
 (`_Invoke`, `_GetState`, `_UpdateState`); `_drive` performs them with the sync API and `_adrive`
 with the async one, so both modes share every decision the driver makes.
+
+In invoke mode the graph is asked for its "updates" and "values" streams over every state key
+(`output_keys=graph.stream_channels_asis`, what `get_state` reads): an invoke that ran to the end
+(no `__interrupt__` update, not even the empty one a static breakpoint emits) hands back the final
+state itself, so the thread is read only when something paused or failed.
 """
 
 from __future__ import annotations
@@ -76,6 +81,17 @@ class _UpdateState:
 
 
 _Op = _Invoke | _GetState | _UpdateState
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """An invoke ran to the end: nothing is pending, and these are the thread's state values."""
+
+    values: dict[str, Any]
+
+
+_Sent = BaseException | _Finished | None
+"""What an invoke left: the graph's error, the finished state, or None (read the thread)."""
 
 
 # ---------------------------------------------------------------- small helpers
@@ -288,20 +304,25 @@ class _Session:
 
     def loop(self, head: StateSnapshot) -> Generator[_Op, Any, None]:
         """Invoke with the input (if any), then answer until nothing is pending."""
+        sent: _Sent = None
         if self.input is not None:
             self.refuse_new_input_while_pending(head)
-            error = yield _Invoke(self.input)
+            sent = yield _Invoke(self.input)
             self.recorder.flush()
-            if error is not None:
-                yield from self.fail(error)
+            if isinstance(sent, BaseException):
+                yield from self.fail(sent)
                 return
         elif not head.next:
             raise _nothing_pending(self.run.thread_id, head)
-        yield from self.answer_pending()
+        yield from self.answer_pending(sent)
 
-    def answer_pending(self) -> Generator[_Op, Any, None]:
+    def answer_pending(self, sent: _Sent = None) -> Generator[_Op, Any, None]:
         run = self.run
         while True:
+            if isinstance(sent, _Finished):
+                run.pending = []
+                self.finish(sent.values)
+                return
             snapshot: StateSnapshot = yield _GetState()
             pending = run.pending = self.register(pending_in(snapshot), snapshot)
             answers = self.ask(pending)
@@ -311,11 +332,11 @@ class _Session:
                 raise _too_many_resumes(run, self.max_resumes)
             record = self.plan(pending, answers)
             yield from self.confirm_pending(record, snapshot)
-            error = yield from self.send(record)
-            if error is not None:
-                yield from self.fail(error)
+            sent = yield from self.send(record)
+            if isinstance(sent, BaseException):
+                yield from self.fail(sent)
                 return
-        yield from self.finish(snapshot)  # nothing ran since this snapshot was read
+        self.finish(dict(snapshot.values))  # nothing ran since this was read
 
     def confirm_pending(
         self, record: ResumeRecord, read: StateSnapshot | None = None
@@ -374,10 +395,12 @@ class _Session:
                 self.recorder.resume + 1, (interrupt.seq,), value, None, how="recover"
             )
             yield from self.confirm_pending(record)
-            failure = yield from self.send(record)
-            if failure is not None:
-                yield from self.fail(failure)
+            sent = yield from self.send(record)
+            if isinstance(sent, BaseException):
+                yield from self.fail(sent)
                 return
+            yield from self.answer_pending(sent)
+            return
         yield from self.answer_pending()
 
     def refuse_new_input_while_pending(self, head: StateSnapshot) -> None:
@@ -446,22 +469,22 @@ class _Session:
             return ResumeRecord(resume, answered, values[first.id or ""])
         return ResumeRecord(resume, answered, values)
 
-    def send(self, record: ResumeRecord) -> Generator[_Op, Any, BaseException | None]:
-        """Perform one resume; the graph's exception, if it raised."""
+    def send(self, record: ResumeRecord) -> Generator[_Op, Any, _Sent]:
+        """Perform one resume: what it left (the graph's exception, if it raised)."""
         from langgraph.types import Command
 
         self.recorder.resume = record.resume
         self.step("resume", record)
-        error: BaseException | None = None
+        sent: _Sent = None
         if record.how == "recover":
-            error = yield _UpdateState(None)
+            sent = yield _UpdateState(None)
         elif record.update is not None:
-            error = yield _UpdateState(record.update)
-        if error is None:
+            sent = yield _UpdateState(record.update)
+        if sent is None:
             payload: Any = None if record.how == "continue" else Command(resume=record.value)
-            error = yield _Invoke(payload)
+            sent = yield _Invoke(payload)
         self.recorder.flush()
-        return error
+        return sent
 
     def answer(self, interrupt: PendingInterrupt, decisions: list[Decision]) -> Any:
         """Record each decision at its reviewer's pace and build the interrupt's answer."""
@@ -486,14 +509,12 @@ class _Session:
         self.step("error", self.run.error)
         if snapshot is not None:
             self.run.pending = self.register(pending_in(snapshot), snapshot)
-        yield from self.finish(snapshot)
+        self.finish(dict(snapshot.values) if snapshot is not None else {})
         if isinstance(error, HitlSimError):
             raise error
 
-    def finish(self, snapshot: StateSnapshot | None = None) -> Generator[_Op, Any, None]:
-        if snapshot is None:
-            snapshot = yield _GetState()
-        self.run.final_state = dict(snapshot.values) if snapshot is not None else {}
+    def finish(self, values: dict[str, Any]) -> None:
+        self.run.final_state = values
         self.run.unused_decisions = list(self.responder.unused())
         self.step("finish", self.run.status)
 
@@ -675,6 +696,22 @@ def _note_timeline(error: BaseException, run: Run) -> None:
 _Loop = Callable[["StateSnapshot"], Generator[_Op, Any, None]]
 
 
+def _invoke_options(session: _Session, keys: Any) -> dict[str, Any]:
+    return {"stream_mode": ["updates", "values"], "output_keys": keys, **session.run_options}
+
+
+def _finished(chunks: Sequence[tuple[str, Any]]) -> _Finished | None:
+    """The finished state an invoke's "updates"/"values" chunks show, or None when it paused
+    (an `__interrupt__` update, empty for a static breakpoint) or its state is not a dict."""
+    values = None
+    for mode, payload in chunks:
+        if mode == "updates" and isinstance(payload, dict) and "__interrupt__" in payload:
+            return None
+        if mode == "values":
+            values = payload
+    return _Finished(values) if isinstance(values, dict) else None
+
+
 def _drive(session: _Session, loop_of: _Loop) -> Run:
     graph_state = session.graph.get_state(session.config)
     with (
@@ -712,7 +749,11 @@ def _perform(session: _Session, op: _Op) -> Any:
                     StreamEvent(namespace, mode, data, session.recorder.resume)
                 )
         else:
-            graph.invoke(op.payload, config, **session.run_options)
+            keys = getattr(graph, "stream_channels_asis", None)
+            if keys is None:
+                graph.invoke(op.payload, config, **session.run_options)
+            else:
+                return _finished(graph.invoke(op.payload, config, **_invoke_options(session, keys)))
     except Exception as error:  # a graph error: kept in the run, never lost
         return error
     return None
@@ -756,7 +797,13 @@ async def _aperform(session: _Session, op: _Op) -> Any:
                     StreamEvent(namespace, mode, data, session.recorder.resume)
                 )
         else:
-            await graph.ainvoke(op.payload, config, **session.run_options)
+            keys = getattr(graph, "stream_channels_asis", None)
+            if keys is None:
+                await graph.ainvoke(op.payload, config, **session.run_options)
+            else:
+                return _finished(
+                    await graph.ainvoke(op.payload, config, **_invoke_options(session, keys))
+                )
     except Exception as error:  # a graph error: kept in the run, never lost
         return error
     return None
