@@ -381,6 +381,7 @@ class _Session:
         if error is None or not error.resumable or not run.pending:
             raise _cannot_recover(run)
         run.error = None
+        sent: _Sent = None
         if error.poisoned:
             poisoned = [p for p in run.pending if p.node == error.node] or run.pending
             if len(poisoned) != 1:
@@ -399,9 +400,7 @@ class _Session:
             if isinstance(sent, BaseException):
                 yield from self.fail(sent)
                 return
-            yield from self.answer_pending(sent)
-            return
-        yield from self.answer_pending()
+        yield from self.answer_pending(sent)
 
     def refuse_new_input_while_pending(self, head: StateSnapshot) -> None:
         waiting = [p for p in pending_in(head) if p.kind != "breakpoint"]
