@@ -6,12 +6,26 @@ identical runs. A `Normaliser` replaces each id with a label (`thread-1`, `inter
 `call-1`, ...) numbered by first appearance, also where the raw id shows up inside a string (an
 error message naming a call), and masks the values of secret-looking keys (`password`, `token`,
 ...) wherever they sit, together with every later occurrence of such a value in any string.
+
+Every string it emits also goes through `stable_text`, which removes what changes with a
+third-party release, a machine or a run but carries no meaning for the test: library versions
+(`pydantic 2.14.4`, the `/2.13/` in `https://errors.pydantic.dev/2.13/v/...`), memory addresses
+(`at 0x7f3a...`), absolute paths of this machine (site-packages, the standard library, the
+virtualenv, the working directory, pytest's numbered `tmp_path`; not `/tmp` or a home folder,
+which a tool's arguments name as data), and
+wall-clock durations with a fraction (`in 0.23s`). Durations on the frozen clock (`after 300 s`)
+are whole numbers and stay.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 import re
+import sys
+import sysconfig
+import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -27,7 +41,25 @@ MASK = "***"
 _UNKNOWN_ID = re.compile(
     r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[0-9a-f]{32}\b"
 )
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+\b")
+_VERSIONED_URL = re.compile(r"(https?://[^\s'\"<>]*?/)v?\d+(?:\.\d+)+(?=/)")
+_LIBRARIES = (
+    r"python|cpython|pypy|pydantic(?:[-_]core)?|pydantic[-_]settings|typing[-_]extensions"
+    r"|lang(?:chain|graph|smith)(?:[-_][a-z]+)*|deepagents|hitl[-_]sim|pytest(?:[-_][a-z]+)*"
+    r"|hypothesis|syrupy|freezegun|time[-_]machine|pyyaml|psycopg\d?|httpx|openai|anthropic"
+)
+_LIBRARY_VERSION = re.compile(
+    rf"(?i)\b({_LIBRARIES})(\s*(?:==|>=|<=|~=|/|-|\s|\s?v)\s*)"
+    r"\d+(?:\.\d+)+(?:(?:a|b|rc|\.post|\.dev)\d+)?(?:\+[\w.]+)?\b"
+)
+_DURATION = re.compile(
+    r"\b\d+\.\d{2,}\s?(?:s|ms|µs|us|ns|sec|secs|seconds|milliseconds)\b", re.IGNORECASE
+)
+_TEMP = {tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir())}
+_PYTEST_TMP = re.compile(
+    rf"(?:{'|'.join(map(re.escape, sorted(_TEMP)))})/pytest-of-[^/\s]+/pytest-\d+/"
+)
+"""pytest's numbered `tmp_path` root, which changes with every session."""
 _MIN_SECRET = 4
 """Shorter secret values are masked under their key but not hunted for inside other strings."""
 _LOOKS_GENERATED = re.compile(r"^(?=.*\d).{6,}$")
@@ -116,7 +148,7 @@ class Normaliser:
         dump = getattr(value, "model_dump", None)
         if callable(dump):
             return self.plain(dump(mode="json"))
-        return _ADDRESS.sub(" at 0x…", repr(value))
+        return stable_text(repr(value))
 
     def mapping(self, value: Mapping[Any, Any]) -> dict[str, Any]:
         """A mapping with sorted string keys, values under secret keys masked."""
@@ -199,6 +231,7 @@ class Normaliser:
         return self.text(key, pattern) if isinstance(key, str) else key
 
     def text(self, value: str, pattern: re.Pattern[str] | None) -> str:
+        value = stable_text(value)
         if pattern is not None:
             value = pattern.sub(lambda m: self._replacements[m.group(0)], value)
         if self.normalise_ids:
@@ -217,3 +250,44 @@ def seconds(delta: timedelta) -> int | float:
     """A duration in seconds, as an int when whole."""
     total = delta.total_seconds()
     return int(total) if total.is_integer() else total
+
+
+def stable_text(text: str) -> str:
+    """`text` without what varies by library version, machine or run (see the module docstring).
+
+    `stable_text("For further information visit https://errors.pydantic.dev/2.14/v/missing")`
+    gives `"... https://errors.pydantic.dev/<version>/v/missing"`; a path under this machine's
+    site-packages becomes `<site-packages>/...`, an address `0x…`.
+    """
+    text = _VERSIONED_URL.sub(r"\1<version>", text)
+    text = _LIBRARY_VERSION.sub(r"\1\2<version>", text)
+    if "/" in text or "\\" in text:
+        folders, names = _machine_folders(os.getcwd())
+        text = folders.sub(lambda m: names[m.group(0)], text)
+    if "/pytest-of-" in text:
+        text = _PYTEST_TMP.sub("<tmp>/", text)
+    text = _ADDRESS.sub(" at 0x…", text)
+    return _DURATION.sub("<duration>", text)
+
+
+@functools.lru_cache(maxsize=8)
+def _machine_folders(cwd: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """A pattern matching this machine's folders (longest first, whole path segments only),
+    and the placeholder that replaces each."""
+    paths = sysconfig.get_paths()
+    found: dict[str, str] = {}
+    for key, name in (
+        ("purelib", "<site-packages>"),
+        ("platlib", "<site-packages>"),
+        ("stdlib", "<stdlib>"),
+        ("platstdlib", "<stdlib>"),
+    ):
+        if paths.get(key):
+            found.setdefault(paths[key], name)
+    found.setdefault(cwd, "<cwd>")
+    if sys.prefix != sys.base_prefix:  # a virtualenv (a system prefix like /usr is data too)
+        found.setdefault(sys.prefix, "<prefix>")
+    found = {prefix: name for prefix, name in found.items() if len(prefix) > 1}
+    longest_first = sorted(found, key=len, reverse=True)
+    alternatives = "|".join(re.escape(prefix) for prefix in longest_first)
+    return re.compile(rf"(?<![\w.-])(?:{alternatives})(?![\w.-])"), found

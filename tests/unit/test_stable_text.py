@@ -1,0 +1,137 @@
+"""stable_text: what a stored text keeps when a library, the machine or the run changes.
+
+The inputs are the real messages of the libraries hitl-sim records (pydantic, LangGraph,
+LangChain), made here by the installed versions, plus one message recorded from pydantic 2.13,
+so the same error normalises to the same text whichever pydantic CI resolved.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Literal, TypedDict
+
+import pydantic
+import pytest
+from langchain_core.tools import tool
+from langgraph.errors import GraphRecursionError, InvalidUpdateError
+from langgraph.graph import END, START, StateGraph
+
+from hitl_sim.normalise import Normaliser, stable_text
+
+PYDANTIC_2_13_UNION_TAG = (
+    "1 validation error for tagged-union[ApproveDecision,RejectDecision]\n"
+    "  Input tag 'maybe' found using 'type' does not match any of the expected tags: "
+    "'approve', 'reject' [type=union_tag_invalid, input_value={'type': 'maybe'}, "
+    "input_type=dict]\n"
+    "    For further information visit https://errors.pydantic.dev/2.13/v/union_tag_invalid"
+)
+
+
+class ApproveDecision(pydantic.BaseModel):
+    type: Literal["approve"]
+
+
+class RejectDecision(pydantic.BaseModel):
+    type: Literal["reject"]
+
+
+def union_tag_error() -> str:
+    union = Annotated[ApproveDecision | RejectDecision, pydantic.Field(discriminator="type")]
+    with pytest.raises(pydantic.ValidationError) as caught:
+        pydantic.TypeAdapter(union).validate_python({"type": "maybe"})
+    return str(caught.value)
+
+
+def test_a_pydantic_error_is_the_same_text_on_every_pydantic_version() -> None:
+    live = union_tag_error()
+    assert f"errors.pydantic.dev/{pydantic.VERSION.rsplit('.', 1)[0]}/" in live
+    assert stable_text(live) == stable_text(PYDANTIC_2_13_UNION_TAG)
+    assert stable_text(live).endswith(
+        "For further information visit https://errors.pydantic.dev/<version>/v/union_tag_invalid"
+    )
+
+
+def test_a_tool_argument_error_keeps_its_meaning_without_the_version() -> None:
+    @tool
+    def send(to: str, count: int) -> str:
+        """Send."""
+        return to
+
+    with pytest.raises(pydantic.ValidationError) as caught:
+        send.invoke({"to": "a", "count": "many"})
+
+    assert stable_text(str(caught.value)) == (
+        "1 validation error for send\ncount\n  Input should be a valid integer, unable to parse "
+        "string as an integer [type=int_parsing, input_value='many', input_type=str]\n"
+        "    For further information visit https://errors.pydantic.dev/<version>/v/int_parsing"
+    )
+
+
+class State(TypedDict):
+    x: int
+
+
+def test_a_langgraph_error_loses_the_address_and_keeps_its_troubleshooting_link() -> None:
+    graph = StateGraph(State)
+    graph.add_node("bad", lambda state: object())
+    graph.add_edge(START, "bad")
+    graph.add_edge("bad", END)
+
+    with pytest.raises(InvalidUpdateError) as caught:
+        graph.compile().invoke({"x": 1})
+
+    assert " at 0x" in str(caught.value)
+    assert stable_text(str(caught.value)) == (
+        "Expected dict, got <object object at 0x…>\nFor troubleshooting, visit: "
+        "https://docs.langchain.com/oss/python/langgraph/errors/INVALID_GRAPH_NODE_RETURN_VALUE"
+    )
+
+
+def test_a_message_with_nothing_unstable_is_left_as_it_is() -> None:
+    graph = StateGraph(State)
+    graph.add_node("again", lambda state: {"x": state["x"] + 1})
+    graph.add_edge(START, "again")
+    graph.add_conditional_edges("again", lambda state: "again")
+
+    with pytest.raises(GraphRecursionError) as caught:
+        graph.compile().invoke({"x": 1}, {"recursion_limit": 3})
+
+    assert stable_text(str(caught.value)) == str(caught.value)
+
+
+def test_folders_of_this_machine_become_placeholders(tmp_path: object) -> None:
+    here = os.path.join(os.getcwd(), "scenarios", "a.yaml")
+    text = f"{pydantic.__file__} | {os.__file__} | {here} | {tmp_path}/s.yaml"
+
+    assert stable_text(text) == (
+        "<site-packages>/pydantic/__init__.py | <stdlib>/os.py | <cwd>/scenarios/a.yaml"
+        f" | <tmp>/{os.path.basename(str(tmp_path))}/s.yaml"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "stable"),
+    [
+        (
+            "needs pydantic 2.14.4 and langchain-core==1.8.3",
+            "needs pydantic <version> and langchain-core==<version>",
+        ),
+        ("Python 3.11.7 on linux", "Python <version> on linux"),
+        ("took 0.234s, then 12.50 ms", "took <duration>, then <duration>"),
+        ("the reviewer answered after 300 s", "the reviewer answered after 300 s"),
+        ("/tmp/cache, /root/.ssh and /usr/bin/rm", "/tmp/cache, /root/.ssh and /usr/bin/rm"),
+        ("wallet 0xdeadbeefcafe", "wallet 0xdeadbeefcafe"),
+        ("version 1.2.3 of the app", "version 1.2.3 of the app"),
+    ],
+)
+def test_only_what_varies_is_replaced(text: str, stable: str) -> None:
+    assert stable_text(text) == stable
+
+
+def test_the_normaliser_applies_it_to_every_string_it_emits() -> None:
+    norm = Normaliser()
+    data = norm.plain({"error": ValueError("see https://errors.pydantic.dev/2.9/v/missing")})
+
+    assert norm.finish(data) == {
+        "error": "ValueError: see https://errors.pydantic.dev/<version>/v/missing"
+    }
