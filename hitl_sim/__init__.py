@@ -22,6 +22,7 @@ from hitl_sim.errors import (
     ThreadError,
     TooManyResumes,
     UnexpectedInterrupt,
+    UnknownName,
     UnusedScript,
 )
 
@@ -38,6 +39,12 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.checkpointers import open_async_checkpointer as open_async_checkpointer
     from hitl_sim.checkpointers import open_checkpointer as open_checkpointer
     from hitl_sim.checks import Violation as Violation
+    from hitl_sim.decision_models import DecisionRequest as DecisionRequest
+    from hitl_sim.decision_models import FunctionDecisionModel as FunctionDecisionModel
+    from hitl_sim.decision_models import ScriptedDecisionModel as ScriptedDecisionModel
+    from hitl_sim.decision_models import Verdict as Verdict
+    from hitl_sim.decision_models import allow as allow
+    from hitl_sim.decision_models import block as block
     from hitl_sim.decisions import Decision as Decision
     from hitl_sim.decisions import answer as answer
     from hitl_sim.decisions import approve as approve
@@ -79,6 +86,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers (keep in step with _LAZY)
     from hitl_sim.reviewer import when as when
     from hitl_sim.run import DecisionRecord as DecisionRecord
     from hitl_sim.run import ModelRequest as ModelRequest
+    from hitl_sim.run import PolicyBlock as PolicyBlock
     from hitl_sim.run import Run as Run
     from hitl_sim.run import RunError as RunError
     from hitl_sim.run import ToolExecution as ToolExecution
@@ -121,6 +129,12 @@ _LAZY: dict[str, str] = {
     "respond": "hitl_sim.decisions",
     "unchecked": "hitl_sim.decisions",
     "update": "hitl_sim.decisions",
+    "DecisionRequest": "hitl_sim.decision_models",
+    "FunctionDecisionModel": "hitl_sim.decision_models",
+    "ScriptedDecisionModel": "hitl_sim.decision_models",
+    "Verdict": "hitl_sim.decision_models",
+    "allow": "hitl_sim.decision_models",
+    "block": "hitl_sim.decision_models",
     "ActionRequest": "hitl_sim.interrupts",
     "PendingInterrupt": "hitl_sim.interrupts",
     "block_real_models": "hitl_sim.model_override",
@@ -134,6 +148,7 @@ _LAZY: dict[str, str] = {
     "say": "hitl_sim.models",
     "DecisionRecord": "hitl_sim.run",
     "ModelRequest": "hitl_sim.run",
+    "PolicyBlock": "hitl_sim.run",
     "Run": "hitl_sim.run",
     "RunError": "hitl_sim.run",
     "ToolExecution": "hitl_sim.run",
@@ -182,6 +197,7 @@ __all__ = [
     "ThreadError",
     "TooManyResumes",
     "UnexpectedInterrupt",
+    "UnknownName",
     "UnusedScript",
     *_LAZY,
 ]

@@ -25,10 +25,10 @@ from hitl_sim.normalise import DEFAULT_REDACTED, Normaliser, seconds, timestamp
 if TYPE_CHECKING:
     from hitl_sim.checks import Violation
     from hitl_sim.interrupts import PendingInterrupt
-    from hitl_sim.run import DecisionRecord, Run, RunError, Step, ToolExecution
+    from hitl_sim.run import DecisionRecord, PolicyBlock, Run, RunError, Step, ToolExecution
 
 EventKind = Literal[
-    "interrupt", "decision", "resume", "tool", "error", "finished", "pending", "failed"
+    "interrupt", "decision", "resume", "tool", "blocked", "error", "finished", "pending", "failed"
 ]
 Timestamps = Literal["clock", "elapsed", "none"]
 
@@ -222,6 +222,8 @@ class _Builder:
             return "resume", {"answers": labels, "how": getattr(step.record, "how", None)}
         if step.kind == "tool":
             return "tool", self.tool(record)
+        if step.kind == "blocked":
+            return "blocked", self.blocked(record)
         if step.kind == "error":
             return "error", self.error(record)
         return None
@@ -288,6 +290,17 @@ class _Builder:
             "result": self.norm.plain(_content(execution.result)),
             "error": execution.error,
             "agent": execution.agent,
+        }
+
+    def blocked(self, block: PolicyBlock) -> dict[str, Any]:
+        return {
+            "policy": block.policy,
+            "tool": block.name,
+            "call": self.norm.label("call", block.call_id),
+            "args": self.norm.plain(block.args),
+            "probability": block.probability,
+            "reason": block.reason,
+            "agent": block.agent,
         }
 
     def error(self, error: RunError) -> dict[str, Any]:
@@ -391,6 +404,15 @@ def _describe_tool(d: Mapping[str, Any]) -> str:
     return f"{call} -> {d.get('result')!r}"
 
 
+def _describe_blocked(d: Mapping[str, Any]) -> str:
+    call = f"{d['tool']}({_args(d.get('args'))})"
+    if "agent" in d:
+        call += f" in agent {d['agent']!r}"
+    odds = f", probability {d['probability']}" if "probability" in d else ""
+    why = f": {d['reason']}" if "reason" in d else ""
+    return f"{call} blocked by {d['policy']}{odds}{why}"
+
+
 def _describe_error(d: Mapping[str, Any]) -> str:
     flags = [name for name in ("resumable", "poisoned") if d.get(name)]
     return f"{d['error']}: {d['message']}" + (f" [{', '.join(flags)}]" if flags else "")
@@ -403,6 +425,7 @@ _DESCRIBE = {
         f"{d.get('how', 'command')} answering " + (", ".join(d["answers"]) or "nothing")
     ),
     "tool": _describe_tool,
+    "blocked": _describe_blocked,
     "error": _describe_error,
     "finished": lambda d: "",
     "pending": lambda d: (

@@ -88,6 +88,9 @@ class Recorder:
         self.delegated: dict[str, str] = {}
         """Task namespace ('tools:<task id>') -> the subagent a deep agent's `task` tool ran
         there: how a raw interrupt raised inside a subagent is attributed."""
+        self.policy_notes: dict[str, tuple[str | None, Mapping[str, Any]]] = {}
+        """Tool call id -> (scripted reason, arguments classified) for calls a hitl-sim decision
+        model classified: what a `PolicyBlock` carries."""
 
     def start(self, key: object, record: _Open) -> None:
         with self._lock:
@@ -103,6 +106,11 @@ class Recorder:
     def get(self, key: object) -> _Open | None:
         with self._lock:
             return self._open.get(key)
+
+    def note_policy(self, call_id: str, reason: str | None, args: Mapping[str, Any]) -> None:
+        """A hitl-sim decision model classified this call (see `hitl_sim.decision_models`)."""
+        with self._lock:
+            self.policy_notes[call_id] = (reason, dict(args))
 
     def side_effect(self, name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         record = _Open("side_effect", now(), self.resume, name, dict(kwargs))

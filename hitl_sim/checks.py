@@ -8,7 +8,11 @@ violation with its evidence, and `run.check(ran_twice=False)` switches one off:
   the reviewer is caught too), or an approved call ran with other arguments than were reviewed;
 - ``rejected_call_ran``: a call the reviewer rejected (or answered with `respond`) ran;
 - ``edit_not_applied``: an edited call ran with another tool or other arguments than the edit's;
-- ``approved_call_dropped``: an approved or edited call that never ran, in a finished run;
+- ``approved_call_dropped``: an approved or edited call that never ran, in a finished run (a
+  call a policy middleware blocked is not dropped: see ``approved_call_blocked``);
+- ``approved_call_blocked``: an approved or edited call that a policy middleware (langchain
+  1.5's `AutoModeMiddleware`) then blocked: the human's yes did not take effect. Switch it off
+  when the policy is meant to overrule the reviewer, and assert on `run.blocked`;
 - ``ran_twice``: the same call (same id, or same tool and arguments without an id), or the same
   watched side effect, ran in more than one resume;
 - ``reason_not_delivered``: a reject reason or respond message that is not in the model's next
@@ -31,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from hitl_sim.errors import CheckFailed, InvalidArgument
 
 if TYPE_CHECKING:
-    from hitl_sim.run import DecisionRecord, Run, SideEffect, ToolExecution
+    from hitl_sim.run import DecisionRecord, PolicyBlock, Run, SideEffect, ToolExecution
 
 __all__ = ["CHECKS", "Violation", "check", "violations"]
 
@@ -292,16 +296,35 @@ def _superseded(run: Run, record: DecisionRecord) -> bool:
     )
 
 
+def _approved(run: Run) -> list[DecisionRecord]:
+    """The approve/edit decisions about a tool call that no later resume answered again."""
+    return [
+        record
+        for record in run.decisions
+        if record.action is not None
+        and record.action.tool_call_id is not None
+        and not _superseded(run, record)
+        and _payload_type(record) in ("approve", "edit")
+    ]
+
+
+def _blocked_after(run: Run, record: DecisionRecord) -> PolicyBlock | None:
+    """The policy block of the call `record` approved, in or after the resume that carried it."""
+    call_id = record.action.tool_call_id if record.action is not None else None
+    return next(
+        (b for b in run.blocked if b.call_id == call_id and b.resume >= record.resume), None
+    )
+
+
 def _approved_call_dropped(run: Run) -> list[Violation]:
     if run.status != "finished":
         return []
     found: list[Violation] = []
-    for record in run.decisions:
+    for record in _approved(run):
         action = record.action
-        if action is None or action.tool_call_id is None or _superseded(run, record):
-            continue
-        if _payload_type(record) not in ("approve", "edit"):
-            continue
+        assert action is not None
+        if _blocked_after(run, record) is not None:
+            continue  # not dropped: a policy refused it (approved_call_blocked)
         if not any(
             e.call_id == action.tool_call_id and e.resume >= record.resume for e in run.executed
         ):
@@ -313,6 +336,31 @@ def _approved_call_dropped(run: Run) -> list[Violation]:
                     (_decided(record),),
                 )
             )
+    return found
+
+
+def _approved_call_blocked(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    for record in _approved(run):
+        block = _blocked_after(run, record)
+        if block is None or record.action is None:
+            continue
+        odds = f" (probability {block.probability:.2f})" if block.probability is not None else ""
+        why = f": {block.reason}" if block.reason else ""
+        found.append(
+            Violation(
+                "approved_call_blocked",
+                f"The reviewer approved {record.action.name} (call {block.call_id!r}) but "
+                f"{block.policy} then blocked it, so the human's approval did not take effect. "
+                "If the policy is meant to overrule the reviewer, assert on run.blocked and "
+                "pass approved_call_blocked=False.",
+                (
+                    _decided(record),
+                    f"blocked: {_call_text(block.name, block.args)} by {block.policy}{odds}"
+                    f"{why} (resume {block.resume})",
+                ),
+            )
+        )
     return found
 
 
@@ -444,6 +492,7 @@ CHECKS: dict[str, Callable[[Run], list[Violation]]] = {
     "rejected_call_ran": _rejected_call_ran,
     "edit_not_applied": _edit_not_applied,
     "approved_call_dropped": _approved_call_dropped,
+    "approved_call_blocked": _approved_call_blocked,
     "ran_twice": _ran_twice,
     "reason_not_delivered": _reason_not_delivered,
     "unused_decisions": _unused_decisions,

@@ -513,8 +513,11 @@ class _Session:
             raise error
 
     def finish(self, values: dict[str, Any]) -> None:
+        from hitl_sim.policy import record_blocks
+
         self.run.final_state = values
         self.run.unused_decisions = list(self.responder.unused())
+        record_blocks(self.run, self.recorder.policy_notes)
         self.step("finish", self.run.status)
 
 

@@ -4,7 +4,9 @@
 takes a model string, deepagents' `create_deep_agent(model="...")` and its default model
 (`model=None`) all resolve the model inside the block to the fake given to `override_models`.
 Any other chat model that is called inside the block raises `RealModelBlocked` instead of
-making a network call.
+making a network call. So does any decision model (langchain-core 1.8's `BaseDecisionModel`, the
+classifier of langchain 1.5's `AutoModeMiddleware`) that is not a fake, unless
+`override_models(decision_model=...)` gives a fake to answer in its place.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ _DEEPAGENTS_DEFAULT = "anthropic:claude-sonnet-4-6"
 
 @contextmanager
 def override_models(
-    model: BaseChatModel | Mapping[str, BaseChatModel],
+    model: BaseChatModel | Mapping[str, BaseChatModel] | None = None,
     *,
-    allow: tuple[type[BaseLanguageModel[Any]], ...] = (),
+    decision_model: Any = None,
+    allow: tuple[type[Any], ...] = (),
 ) -> Iterator[None]:
     """Resolve every model string (and deepagents' default model) to `model` inside the block.
 
@@ -44,36 +47,80 @@ def override_models(
     (`"openai:gpt-4o"`, `"anthropic:claude-sonnet-4-6"` for deepagents' default) to fake.
     Build the agent inside the block: strings are resolved when the agent is built. Calling any
     chat model that is not a fake (or a class in `allow`) inside the block raises
-    `RealModelBlocked`. Everything is restored on exit.
+    `RealModelBlocked`. `decision_model` (a `ScriptedDecisionModel` / `FunctionDecisionModel`)
+    answers every call of a real decision model inside the block (an `AutoModeMiddleware`
+    classifier the application built), which otherwise raises `RealModelBlocked` too.
+    Everything is restored on exit.
     """
-    resolve = _resolver(model)
+    if model is None and decision_model is None:
+        raise InvalidArgument(
+            "override_models() needs a fake chat model (e.g. ScriptedChatModel([...])), a "
+            "mapping from model string to fake, or decision_model=ScriptedDecisionModel([...]). "
+            "To only block real models, use block_real_models()."
+        )
+    resolve = _resolver(model) if model is not None else None
     with ExitStack() as stack:
-        base = importlib.import_module("langchain.chat_models.base")
-        stack.enter_context(_patched(base, "_init_chat_model_helper", _helper(resolve)))
-        try:
-            graph = importlib.import_module("deepagents.graph")
-        except ImportError:  # deepagents is an optional extra
-            pass
-        else:
-            default = _default_model(resolve)
-            stack.enter_context(_patched(graph, "_build_default_model", default))
-        stack.enter_context(block_real_models(allow=allow))
+        if resolve is not None:
+            base = importlib.import_module("langchain.chat_models.base")
+            stack.enter_context(_patched(base, "_init_chat_model_helper", _helper(resolve)))
+            try:
+                graph = importlib.import_module("deepagents.graph")
+            except ImportError:  # deepagents is an optional extra
+                pass
+            else:
+                default = _default_model(resolve)
+                stack.enter_context(_patched(graph, "_build_default_model", default))
+        stack.enter_context(_block(allow, _substitute(decision_model)))
         yield
 
 
 @contextmanager
-def block_real_models(*, allow: tuple[type[BaseLanguageModel[Any]], ...] = ()) -> Iterator[None]:
-    """Inside the block, calling a chat or completion model that is not a fake raises
+def block_real_models(*, allow: tuple[type[Any], ...] = ()) -> Iterator[None]:
+    """Inside the block, calling a chat, completion or decision model that is not a fake raises
     `RealModelBlocked`.
 
-    Fakes are hitl-sim's models, langchain_core's fake models, and the classes in `allow`.
+    Fakes are hitl-sim's models (`ScriptedDecisionModel` too), langchain_core's fake models, and
+    the classes in `allow`.
     """
+    with _block(allow, None):
+        yield
+
+
+@contextmanager
+def _block(allow: tuple[type[Any], ...], substitute: Any) -> Iterator[None]:
     with ExitStack() as stack:
         for owner, names in _GUARDED.items():
             for name in names:
                 original = owner.__dict__[name]
                 stack.enter_context(_patched(owner, name, _guarded(original, allow)))
+        decisions = _decision_base()
+        if decisions is not None:
+            for name in ("invoke", "ainvoke"):
+                original = decisions.__dict__[name]
+                guarded = _guarded_decision(original, allow, substitute, name)
+                stack.enter_context(_patched(decisions, name, guarded))
         yield
+
+
+def _decision_base() -> type[Any] | None:
+    """langchain-core's `BaseDecisionModel` (core >= 1.8), else None."""
+    try:
+        from langchain_core.decisions import BaseDecisionModel
+    except ImportError:  # langchain-core < 1.8: there are no decision models to block
+        return None
+    return BaseDecisionModel
+
+
+def _substitute(decision_model: Any) -> Any:
+    if decision_model is None:
+        return None
+    base = _decision_base()
+    if base is None or not isinstance(decision_model, base) or not _is_fake(decision_model, ()):
+        raise InvalidArgument(
+            "override_models(decision_model=...) needs a hitl-sim fake decision model "
+            f"(ScriptedDecisionModel([...]) or FunctionDecisionModel(fn)), got {decision_model!r}."
+        )
+    return decision_model
 
 
 @contextmanager
@@ -140,7 +187,24 @@ def _default_model(resolve: Resolve) -> Callable[[], BaseChatModel]:
     return lambda: resolve((_DEEPAGENTS_DEFAULT,))
 
 
-def _guarded(original: Any, allow: tuple[type[BaseLanguageModel[Any]], ...]) -> Any:
+def _guarded_decision(
+    original: Any, allow: tuple[type[Any], ...], substitute: Any, name: str
+) -> Any:
+    """`BaseDecisionModel.invoke` / `ainvoke`: fakes run, a real model is answered by the
+    substitute (`override_models(decision_model=...)`) or raises `RealModelBlocked`."""
+
+    def guarded(self: Any, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        if _is_fake(self, allow):
+            return original(self, input, config, **kwargs)
+        if substitute is None:
+            raise RealModelBlocked(_blocked_decision_message(self))
+        return getattr(substitute, name)(input, config, **kwargs)
+
+    guarded.__name__ = original.__name__
+    return guarded
+
+
+def _guarded(original: Any, allow: tuple[type[Any], ...]) -> Any:
     def guarded(self: BaseLanguageModel[Any], *args: Any, **kwargs: Any) -> Any:
         if not _is_fake(self, allow):
             raise RealModelBlocked(_blocked_message(self))
@@ -150,9 +214,7 @@ def _guarded(original: Any, allow: tuple[type[BaseLanguageModel[Any]], ...]) -> 
     return guarded
 
 
-def _is_fake(
-    model: BaseLanguageModel[Any], allow: tuple[type[BaseLanguageModel[Any]], ...]
-) -> bool:
+def _is_fake(model: Any, allow: tuple[type[Any], ...]) -> bool:
     module = type(model).__module__ + "."
     return isinstance(model, allow) or module.startswith(_FAKE_MODULES)
 
@@ -167,4 +229,18 @@ def _blocked_message(model: BaseLanguageModel[Any]) -> str:
         "Give the agent a fake model (ScriptedChatModel / FunctionChatModel), or build it from "
         "a model string inside the `with override_models(...)` block so that the string "
         f"resolves to the fake. To let this class through, pass allow=({cls},)."
+    )
+
+
+def _blocked_decision_message(model: Any) -> str:
+    cls = type(model).__name__
+    name = getattr(model, "model", None)
+    which = f"{cls} (model {name!r})" if name else cls
+    return (
+        f"Decision model {which} was called while hitl-sim blocks real provider models (inside "
+        "override_models() or block_real_models()), so that a test never makes a network call.\n"
+        "Give AutoModeMiddleware a fake classifier (ScriptedDecisionModel([allow(), "
+        "block('...')]) / FunctionDecisionModel), or let a fake answer for every real one with "
+        f"override_models(decision_model=ScriptedDecisionModel([...])). To let this class "
+        f"through, pass allow=({cls},)."
     )

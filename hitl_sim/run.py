@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from hitl_sim.interrupts import ActionRequest, PendingInterrupt
 
 RunStatus = Literal["finished", "pending", "failed"]
-StepKind = Literal["model_turn", "interrupt", "decision", "resume", "tool", "error", "finish"]
+StepKind = Literal[
+    "model_turn", "interrupt", "decision", "resume", "tool", "blocked", "error", "finish"
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,28 @@ class ToolExecution:
     call_id: str | None
     result: Any
     error: str | None
+    resume: int
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyBlock:
+    """A tool call a policy middleware refused to run: langchain 1.5's `AutoModeMiddleware`
+    answered it with its "blocked because it was classified as risky" error ToolMessage, so the
+    tool never ran (whatever a human decided before)."""
+
+    policy: str
+    """The middleware that blocked it: 'AutoModeMiddleware'."""
+    name: str
+    args: Mapping[str, Any]
+    """The arguments the policy was shown (after a reviewer's edit)."""
+    call_id: str | None
+    message: str
+    """The ToolMessage the model got instead of the tool's result."""
+    probability: float | None
+    """The decision model's risk probability, as the message states it."""
+    reason: str | None
+    """The scripted reason (`block("...")` of a hitl-sim decision model), else None."""
     resume: int
     agent: str | None = None
 
@@ -148,6 +172,8 @@ class Run:
     interrupts: list[PendingInterrupt] = field(default_factory=list)
     decisions: list[DecisionRecord] = field(default_factory=list)
     executed: list[ToolExecution] = field(default_factory=list)
+    blocked: list[PolicyBlock] = field(default_factory=list)
+    """Calls a policy middleware (AutoModeMiddleware) refused to run, read from the messages."""
     model_requests: list[ModelRequest] = field(default_factory=list)
     final_state: dict[str, Any] = field(default_factory=dict)
     pending: list[PendingInterrupt] = field(default_factory=list)

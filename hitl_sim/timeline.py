@@ -15,6 +15,7 @@ from hitl_sim.interrupts import PendingInterrupt
 from hitl_sim.run import (
     DecisionRecord,
     ModelRequest,
+    PolicyBlock,
     ResumeRecord,
     Run,
     RunError,
@@ -102,6 +103,13 @@ def _tool(record: ToolExecution | SideEffect) -> list[str]:
     return [f"{head} -> {_short(record.result)}"]
 
 
+def _blocked(block: PolicyBlock) -> list[str]:
+    odds = f" (probability {block.probability:.2f})" if block.probability is not None else ""
+    why = f": {_short(block.reason, 100)}" if block.reason else ""
+    head = f"blocked by {block.policy}{odds}{why}"
+    return [head, f"    {_call(block.name, block.args)}{_agent(block.agent)} did not run"]
+
+
 def _error(error: RunError) -> list[str]:
     state = "poisoned" if error.poisoned else "resumable" if error.resumable else "not resumable"
     where = f" in node {error.node!r}" if error.node else ""
@@ -120,6 +128,8 @@ def _line(step: Step) -> list[str]:
         return [_resume(record)]
     if step.kind == "tool":
         return _tool(record)
+    if step.kind == "blocked":
+        return _blocked(record)
     if step.kind == "error":
         return _error(record)
     return [f"finish: {record}"]
