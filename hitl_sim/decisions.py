@@ -40,6 +40,8 @@ class Decision:
 
     def payload_for(self, action: ActionRequest | None) -> Any:
         """The resume payload this decision sends for `action` (None for raw interrupts)."""
+        if self.type == "unchecked" and isinstance(self.value, Decision):
+            return self.value.payload_for(action)
         if self.type in ("answer", "unchecked"):
             return self.value
         if self.type == "update":
@@ -66,6 +68,11 @@ class Decision:
             parts.extend(f"{k}={v!r}" for k, v in (self.args or {}).items())
         elif self.type in ("reject", "respond") and self.message is not None:
             parts.append(repr(self.message))
+        elif self.type == "unchecked" and isinstance(self.value, Decision):
+            inner = self.value
+            if (self.by, self.after) == (inner.by, inner.after):
+                return f"unchecked({inner.describe()})"
+            parts.append(inner.describe())
         elif self.type in ("answer", "unchecked", "update"):
             parts.append(repr(self.value))
         if self.by is not None:
@@ -151,7 +158,12 @@ def unchecked(
 
     For tests that send a malformed answer on purpose (e.g. `unchecked({"type": "maybe"})`) to
     prove what the agent does with it. The driver records the resulting error and poisoning.
+    Given a decision, `unchecked(edit(extra=1))` sends that decision's payload without the
+    checks (e.g. an edit of an argument the tool's schema does not list).
     """
+    if isinstance(payload, Decision):  # its reviewer and latency, unless given here
+        by = payload.by if by is None else by
+        after = payload.after if after is None else after
     return Decision("unchecked", value=payload, by=by, after=_latency(after))
 
 

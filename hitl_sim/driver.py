@@ -43,6 +43,7 @@ from hitl_sim.errors import (
     ScenarioError,
     ThreadError,
     TooManyResumes,
+    UnknownName,
 )
 from hitl_sim.interrupts import ActionRequest, PendingInterrupt, pending_in
 from hitl_sim.run import DecisionRecord, ResumeRecord, Run, RunError, Step, StreamEvent
@@ -239,6 +240,7 @@ class _Session:
         self.graph = graph
         self.input = _as_input(input)
         self.responder = _responder(reviewer, expect_pending)
+        _check_reviewer_names(self.responder, graph)
         self.mode = mode
         self.max_resumes = max_resumes
         self.start = _clock_start(clock)
@@ -571,13 +573,52 @@ def _decision_list(decided: Any, interrupt: PendingInterrupt) -> list[Decision]:
     return decisions
 
 
+def _check_reviewer_names(responder: Any, graph: Any) -> None:
+    """Refuse to start when the reviewer names tools or arguments the agent does not have
+    (`Reviewer.by_tool` keys, `when(...)`): such a rule never matches, silently."""
+    check = getattr(responder, "name_problems", None)
+    if not callable(check):
+        return
+    from hitl_sim.gates import all_tools
+
+    tools = all_tools(graph)
+    found = check(tools) if tools else []
+    if found:
+        raise _unknown_names(
+            "The reviewer names tools or arguments the agent does not have, so the run was not "
+            "started (those rules would never match, and another decision would answer in "
+            "their place).",
+            found,
+            "Fix the names; for a tool hitl-sim cannot see in the graph, pass "
+            "check_names=False to Reviewer.by_tool(...) or Reviewer.rules(...).",
+        )
+
+
+def _unknown_names(head: str, found: list[str], fix: str) -> UnknownName:
+    listed = "\n".join(f"- {problem}" for problem in found)
+    error = UnknownName(f"{head}\n{listed}\n{fix}")
+    error.problems = list(found)
+    return error
+
+
 def _validate(interrupt: PendingInterrupt, decisions: list[Decision], graph: Any) -> None:
     if any(decision.type == "unchecked" for decision in decisions):
         return
     from hitl_sim.gates import all_tools
-    from hitl_sim.validation import problems
+    from hitl_sim.validation import problems, unknown_edit_args
 
-    found = problems(interrupt, decisions, tools=all_tools(graph) or None)
+    tools = all_tools(graph)
+    lost = unknown_edit_args(interrupt, decisions, tools)
+    if lost:
+        raise _unknown_names(
+            f"The reviewer's edit for {interrupt.label} names arguments its tool does not take, "
+            "so it was not sent: the middleware would drop them and run the call with the "
+            "model's own arguments.",
+            lost,
+            "Use the tool's own argument names in edit(...); to send the edit anyway (a tool "
+            "that takes arguments its schema does not list), wrap it: unchecked(edit(...)).",
+        )
+    found = problems(interrupt, decisions, tools=tools or None)
     if found:
         listed = "\n".join(f"- {problem}" for problem in found)
         raise ScenarioError(

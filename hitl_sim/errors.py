@@ -24,6 +24,15 @@ class ScenarioError(HitlSimError, ValueError):
     """A scenario file, model script or reviewer script is malformed."""
 
 
+class UnknownName(ScenarioError):
+    """A reviewer names a tool or an argument the agent does not have (a typo the agent would
+    silently ignore: an edit of a misspelt argument runs the original call). Raised before
+    anything is sent."""
+
+    problems: Sequence[str] = ()
+    """One line per unknown name: where, the known names and the nearest match."""
+
+
 class ScriptExhausted(HitlSimError, AssertionError):
     """A scripted model or reviewer was asked for more than its script holds."""
 

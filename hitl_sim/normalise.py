@@ -57,9 +57,9 @@ _DURATION = re.compile(
 )
 _TEMP = {tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir())}
 _PYTEST_TMP = re.compile(
-    rf"(?:{'|'.join(map(re.escape, sorted(_TEMP)))})/pytest-of-[^/\s]+/pytest-\d+/"
+    rf"(?:{'|'.join(map(re.escape, sorted(_TEMP)))})/pytest-of-[^/\s]+/pytest-\d+/(?:popen-gw\d+/)?"
 )
-"""pytest's numbered `tmp_path` root, which changes with every session."""
+"""pytest's numbered `tmp_path` root (and xdist worker folder), which changes with every run."""
 _MIN_SECRET = 4
 """Shorter secret values are masked under their key but not hunted for inside other strings."""
 _LOOKS_GENERATED = re.compile(r"^(?=.*\d).{6,}$")

@@ -232,7 +232,14 @@ class Rule:
 
 
 class _Rules:
-    def __init__(self, rules: Sequence[Rule], default: Decision | None) -> None:
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        default: Decision | None,
+        *,
+        by_tool: bool = False,
+        check_names: bool = True,
+    ) -> None:
         for rule in rules:
             if not isinstance(rule, Rule):
                 raise InvalidArgument(
@@ -240,6 +247,37 @@ class _Rules:
                 )
         self.rules = list(rules)
         self.default = None if default is None else _checked(default, "default=")
+        self.by_tool = by_tool
+        self.check_names = check_names
+
+    def name_problems(self, tools: Mapping[str, Any]) -> list[str]:
+        """Rules naming a tool the agent lacks, or an argument their tool does not take: they
+        would never match, and another decision (or none) would answer instead."""
+        from hitl_sim.validation import arg_names, nearest
+
+        if not self.check_names:
+            return []
+        found: list[str] = []
+        for rule in self.rules:
+            tool = rule.match.tool
+            if tool is None:
+                continue
+            what = f"Reviewer.by_tool key {tool!r}" if self.by_tool else f"The rule {rule.match}"
+            if tool not in tools:
+                found.append(
+                    f"{what} names no tool of the agent. Its tools: "
+                    f"{', '.join(sorted(tools))}{_nearest_hint(tool, nearest(tool, tools))}."
+                )
+                continue
+            known = arg_names(tools[tool])
+            for arg in rule.match.matchers:
+                if known is not None and arg not in known:
+                    found.append(
+                        f"{what} matches argument {arg!r}, which {tool} does not take. Its "
+                        f"arguments: {', '.join(known) or '(none)'}"
+                        f"{_nearest_hint(arg, nearest(arg, known))}."
+                    )
+        return found
 
     def answer(self, ask: Ask) -> Decision | None:
         for rule in self.rules:
@@ -336,10 +374,15 @@ class Reviewer:
         by: str | None = None,
         timeout: timedelta | None = None,
         on_timeout: Decision | None = None,
+        check_names: bool = True,
     ) -> Reviewer:
-        """Answer each tool call by its tool name; `default` answers every other question."""
+        """Answer each tool call by its tool name; `default` answers every other question.
+
+        A key that names no tool of the agent is an `UnknownName` before the run starts;
+        `check_names=False` accepts it (a tool hitl-sim cannot see in the graph)."""
         rules = [when(name) >> value for name, value in decisions.items()]
-        return cls._of(_Rules(rules, default), by, timeout, on_timeout)
+        source = _Rules(rules, default, by_tool=True, check_names=check_names)
+        return cls._of(source, by, timeout, on_timeout)
 
     @classmethod
     def rules(
@@ -349,9 +392,13 @@ class Reviewer:
         by: str | None = None,
         timeout: timedelta | None = None,
         on_timeout: Decision | None = None,
+        check_names: bool = True,
     ) -> Reviewer:
-        """The first matching `when(...) >> decision` rule answers; `default` answers the rest."""
-        return cls._of(_Rules(rules, default), by, timeout, on_timeout)
+        """The first matching `when(...) >> decision` rule answers; `default` answers the rest.
+
+        A rule naming a tool the agent lacks, or an argument its tool does not take, is an
+        `UnknownName` before the run starts; `check_names=False` accepts such names."""
+        return cls._of(_Rules(rules, default, check_names=check_names), by, timeout, on_timeout)
 
     @classmethod
     def function(
@@ -502,6 +549,23 @@ class Reviewer:
     def unused(self) -> list[Decision]:
         return [d for _, source in self._levels for d in source.unused()]
 
+    def name_problems(self, tools: Mapping[str, Any]) -> list[str]:
+        """What this reviewer names that `tools` (the agent's, by name) do not have: by_tool
+        keys, `when(...)` tool and argument names. The driver refuses to start on any."""
+        found: list[str] = []
+        for _, source in self._levels:
+            if isinstance(source, _Rules):
+                found.extend(source.name_problems(tools))
+                found.extend(
+                    problem
+                    for rule in source.rules
+                    if isinstance(rule.source, _Nested)
+                    for problem in rule.source.reviewer.name_problems(tools)
+                )
+            elif isinstance(source, _Nested):
+                found.extend(source.reviewer.name_problems(tools))
+        return found
+
     @property
     def runs_user_code(self) -> bool:
         """Whether deciding may call the test's own functions (`Reviewer.function`, predicate
@@ -597,6 +661,10 @@ def _runs_user_code(source: _Source) -> bool:
             for rule in source.rules
         )
     return True
+
+
+def _nearest_hint(name: str, match: str | None) -> str:
+    return f"; nearest match for {name!r}: {match!r}" if match is not None else ""
 
 
 def _checked(decision: object, where: str) -> Decision:

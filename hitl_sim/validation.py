@@ -7,7 +7,8 @@ the same error), so the driver calls `problems(...)` first and refuses to send a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import difflib
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hitl_sim.decisions import MIDDLEWARE_DECISIONS, Decision
@@ -15,10 +16,9 @@ from hitl_sim.decisions import MIDDLEWARE_DECISIONS, Decision
 if TYPE_CHECKING:
     from hitl_sim.interrupts import ActionRequest, PendingInterrupt
 
-__all__ = ["problems"]
+__all__ = ["arg_names", "nearest", "problems", "unknown_edit_args"]
 
-_RAW_DECISIONS = ("answer", *MIDDLEWARE_DECISIONS)
-_BREAKPOINT_DECISIONS = ("approve", "update", "answer")
+_BREAKPOINT_DECISIONS = ("approve", "update")
 
 
 def problems(
@@ -66,6 +66,13 @@ def problems(
     if decision.type == "unchecked":
         return []
     if interrupt.kind == "breakpoint":
+        if decision.type == "answer":
+            return [
+                f"{where}: {decision.describe()} cannot answer a static breakpoint: LangGraph "
+                "continues a breakpoint with invoke(None), so the value would be dropped "
+                "unseen. Use approve() to continue, or update(key=value) to write it into the "
+                "state first."
+            ]
         if decision.type not in _BREAKPOINT_DECISIONS:
             return [
                 f"{where}: {decision.describe()} cannot answer a static breakpoint, which can "
@@ -73,15 +80,23 @@ def problems(
                 "state first."
             ]
         return []
-    if decision.type not in _RAW_DECISIONS:
-        return [
-            f"{where}: {decision.describe()} cannot answer a raw interrupt() (payload "
-            f"{interrupt.value!r}). Use answer(value) with the value the node expects."
-        ]
     if decision.type == "edit" and decision.name is None:
         return [
             f"{where}: edit() without a tool name cannot answer a raw interrupt() (payload "
             f"{interrupt.value!r}): there is no call to edit. Use answer(value)."
+        ]
+    if decision.type in MIDDLEWARE_DECISIONS:
+        sent = decision.payload_for(None)
+        return [
+            f"{where}: {decision.describe()} cannot answer a raw interrupt() (payload "
+            f"{interrupt.value!r}): no HumanInTheLoopMiddleware reads it, so the node would get "
+            f"{sent!r} as interrupt()'s return value. Use answer(value) with the value the node "
+            f"expects (answer({sent!r}) if it really reads the middleware's shape)."
+        ]
+    if decision.type != "answer":
+        return [
+            f"{where}: {decision.describe()} cannot answer a raw interrupt() (payload "
+            f"{interrupt.value!r}). Use answer(value) with the value the node expects."
         ]
     return []
 
@@ -156,3 +171,67 @@ def _required_args(tool: Any) -> list[str]:
         schema = to_json()
     required = schema.get("required") if isinstance(schema, Mapping) else None
     return [str(name) for name in required] if isinstance(required, list) else []
+
+
+def unknown_edit_args(
+    interrupt: PendingInterrupt, decisions: Sequence[Decision], tools: Mapping[str, Any]
+) -> list[str]:
+    """Edits that set arguments their tool does not take: the middleware would run the call
+    with the model's own arguments (the extra ones are dropped), so the edit would be lost
+    without a word. Empty when every edited name is an argument, or a tool's schema is unknown.
+    `unchecked(edit(...))` decisions are exempt."""
+    found: list[str] = []
+    total = len(interrupt.actions)
+    for index, (action, decision) in enumerate(zip(interrupt.actions, decisions, strict=False)):
+        if decision.type != "edit" or not isinstance(decision.args, Mapping):
+            continue
+        name = decision.name or action.name
+        known = arg_names(tools[name]) if name in tools else None
+        if known is None:
+            continue
+        unknown = [str(arg) for arg in decision.args if arg not in known]
+        if not unknown:
+            continue
+        where = f"action {index + 1} of {total}, " if interrupt.kind == "batched" else ""
+        listed = ", ".join(map(repr, unknown))
+        hints = "; ".join(
+            f"nearest match for {arg!r}: {match!r}"
+            for arg in unknown
+            if (match := nearest(arg, known)) is not None
+        )
+        found.append(
+            f"{where}{action.describe()}: {decision.describe()} sets "
+            f"{listed}, which {'is not an argument' if len(unknown) == 1 else 'are not arguments'}"
+            f" of {name}. Its arguments: {', '.join(known) or '(none)'}"
+            + (f"; {hints}." if hints else ".")
+        )
+    return found
+
+
+def arg_names(tool: Any) -> list[str] | None:
+    """The argument names a tool's model-facing schema lists (sorted), or None when unknown or
+    open (a schema that accepts any extra argument)."""
+    schema: Any = tool
+    if not isinstance(schema, Mapping):
+        call_schema = getattr(tool, "tool_call_schema", None)
+        to_json = getattr(call_schema, "model_json_schema", None)
+        if isinstance(call_schema, Mapping):
+            schema = call_schema
+        elif callable(to_json):
+            schema = to_json()
+        else:
+            return None
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping) or schema.get("additionalProperties") not in (
+        None,
+        False,
+    ):
+        return None
+    return sorted(str(name) for name in properties)
+
+
+def nearest(name: str, known: Iterable[str]) -> str | None:
+    """The known name most like `name` (difflib's ratio), or None when nothing is alike."""
+    scored = [(difflib.SequenceMatcher(None, name, k).ratio(), k) for k in sorted(known)]
+    best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+    return best[1] if best[0] > 0 else None
