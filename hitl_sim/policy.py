@@ -167,7 +167,7 @@ def _edited_args(run: Run, call_id: Any) -> Mapping[str, Any] | None:
 def auto_mode_agent(
     *,
     model: Any,
-    tools: Mapping[str, Any],
+    tools: Sequence[Any],
     checkpointer: Any = None,
     interrupt_on: Mapping[str, Any] | None = None,
     policy_tools: Sequence[str] = (),
@@ -183,8 +183,8 @@ def auto_mode_agent(
     except ImportError as missing:
         raise ScenarioError(
             f"auto_mode_agent needs langchain >= 1.5 (AutoModeMiddleware): {missing}.\n"
-            "Upgrade with pip install 'langchain>=1.5' 'langchain-core>=1.8', or leave out the "
-            "AutoMode scenarios (tag automode: hitl-sim run -k <other tag>)."
+            "Upgrade with pip install 'langchain>=1.5' 'langchain-core>=1.8', or select other "
+            "scenarios (hitl-sim run -k <tag>; the AutoMode ones are tagged langchain-1.5)."
         ) from None
     from langchain.agents import create_agent
     from langchain.agents.middleware import HumanInTheLoopMiddleware
@@ -197,9 +197,7 @@ def auto_mode_agent(
     policy = AutoModeMiddleware(tools=list(policy_tools), classifier=classifier)
     gate = HumanInTheLoopMiddleware(interrupt_on=dict(interrupt_on or {}))
     middleware: list[Any] = [policy, gate] if policy_first else [gate, policy]
-    return create_agent(
-        model, tools=list(tools.values()), middleware=middleware, checkpointer=checkpointer
-    )
+    return create_agent(model, tools=list(tools), middleware=middleware, checkpointer=checkpointer)
 
 
 def verdict_of(value: Any, where: str) -> Any:

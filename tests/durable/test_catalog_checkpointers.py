@@ -4,14 +4,27 @@ without `HITL_SIM_POSTGRES_URL`). tests/scenarios runs the same catalog on memor
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from hitl_sim.catalog import catalog_dir
 from hitl_sim.scenario import find_scenario_files, load_scenarios
 from hitl_sim.scenario_runner import run_scenario
 
+NO_AUTO_MODE = pytest.mark.skip(
+    reason="scenario tagged langchain-1.5: AutoModeMiddleware needs langchain >= 1.5"
+)
+
+
+def _marks(scenario):
+    """Scenarios tagged `langchain-1.5` skip where langchain has no AutoModeMiddleware."""
+    missing = importlib.util.find_spec("langchain.agents.middleware.auto_mode") is None
+    return [NO_AUTO_MODE] if missing and "langchain-1.5" in scenario.tags else []
+
+
 FOLLOWS_THE_RUN = [
-    pytest.param(scenario, id=f"{path.stem}::{scenario.name}")
+    pytest.param(scenario, id=f"{path.stem}::{scenario.name}", marks=_marks(scenario))
     for path in find_scenario_files([catalog_dir()])
     for scenario in load_scenarios(path)
     if scenario.agent.checkpointer is None

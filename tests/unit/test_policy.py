@@ -25,6 +25,7 @@ from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 
 from hitl_sim import (  # noqa: E402
     CheckFailed,
+    FunctionDecisionModel,
     ScriptedChatModel,
     ScriptedDecisionModel,
     ScriptExhausted,
@@ -178,7 +179,12 @@ def test_a_batch_with_one_blocked_and_one_allowed_call():
     model = ScriptedChatModel(
         [[call("delete_file", path="/tmp/a"), call("delete_file", path="/etc/b")], say("Done.")]
     )
-    classifier = ScriptedDecisionModel([allow(), block("system")])
+    # parallel calls are classified in whatever order their threads run: decide by argument
+    classifier = FunctionDecisionModel(
+        lambda request: (
+            block("system") if request.tool_call["args"]["path"] == "/etc/b" else allow()
+        )
+    )
     run = simulate(_agent(model, classifier), "x", [approve(), approve()])
     assert [dict(e.args) for e in run.executed] == [{"path": "/tmp/a"}]
     assert [dict(b.args) for b in run.blocked] == [{"path": "/etc/b"}]
