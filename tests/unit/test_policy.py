@@ -262,3 +262,20 @@ def test_only_policy_messages_count_as_blocks():
     assert blocked_by_policy(blocked) == ("AutoModeMiddleware", 0.7)
     assert blocked_by_policy(blocked.model_copy(update={"status": "success"})) is None
     assert blocked_by_policy(ToolMessage("Skipped.", tool_call_id="c", status="error")) is None
+
+
+def test_scenario_file_verdicts():
+    from hitl_sim.errors import ScenarioError
+    from hitl_sim.policy import verdict_of
+
+    assert [verdict_of(v, "d") for v in ("allow", "block", {"block": "r", "probability": 0.7})] == [
+        allow(),
+        block(),
+        block("r", probability=0.7),
+    ]
+    with pytest.raises(ScenarioError) as raised:
+        verdict_of({"deny": "x"}, "options.decisions[0]")
+    assert str(raised.value) == (
+        "options.decisions[0]: a decision-model verdict is `allow`, `block`, or a mapping like "
+        "{block: reason} (optionally with probability), got {'deny': 'x'}."
+    )
