@@ -4,14 +4,18 @@
     hitl-sim list [PATHS...] [-k TEXT]
 
 PATHS are scenario files or directories (default: the built-in catalog). Exit status: 0 when every
-scenario passed, 1 when one failed, 2 when a file is malformed or the command line is wrong.
+scenario passed, 1 when one failed, 2 when a file is malformed, a scenario could not run (its
+agent or factory raised) or the command line is wrong. A malformed file or a crashing scenario
+is an ERROR row: the other scenarios still run and the report and JUnit XML are still written.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
+import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,19 +85,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _selected(args: argparse.Namespace) -> list[tuple[str, Scenario]]:
+def _selected(args: argparse.Namespace) -> tuple[list[tuple[str, Scenario]], list[_Row]]:
+    """The selected scenarios, and an ERROR row for each file that could not be loaded."""
     from hitl_sim.catalog import catalog_dir
     from hitl_sim.scenario import find_scenario_files, load_scenarios
 
     paths = list(args.paths) or [catalog_dir()]
     found = []
+    broken = []
     for path in find_scenario_files(paths):
-        for scenario in load_scenarios(path):
+        try:
+            scenarios = load_scenarios(path)
+        except ScenarioError as exc:
+            broken.append(_Row(_ident(path, path.stem), "", "ERROR", 0.0, f"error: {exc}"))
+            continue
+        for scenario in scenarios:
             ident = _ident(path, scenario.name)
             searched = " ".join((ident, *scenario.tags))
             if not args.keywords or any(k in searched for k in args.keywords):
                 found.append((ident, scenario))
-    return found
+    return found, broken
 
 
 def _ident(path: Path, name: str) -> str:
@@ -105,23 +116,28 @@ def _ident(path: Path, name: str) -> str:
 
 
 def _list(args: argparse.Namespace, out: TextIO) -> int:
-    selected = _selected(args)
+    selected, broken = _selected(args)
     for ident, scenario in selected:
         description = " ".join(scenario.description.split())
         print(f"{ident}\n    {description}", file=out)
+    for row in broken:
+        print(row.details, file=out)
     print(f"{len(selected)} scenario(s)", file=out)
-    return 0
+    return 2 if broken else 0
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     from hitl_sim.scenario_runner import run_scenario
 
     started = time.perf_counter()
-    selected = _selected(args)
-    width = max([len("scenario"), *(len(ident) for ident, _ in selected)])
+    selected, rows = _selected(args)
+    width = max(
+        [len("scenario"), *(len(ident) for ident, _ in selected), *(len(r.id) for r in rows)]
+    )
     print(f"{'scenario':<{width}}  result  time", file=out)
     print(f"{'-' * width}  ------  ------", file=out, flush=True)
-    rows: list[_Row] = []
+    for row in rows:
+        print(f"{row.id:<{width}}  {row.status:<6}  {row.seconds:5.2f}s", file=out, flush=True)
     for ident, scenario in selected:
         description = " ".join(scenario.description.split())
         began = time.perf_counter()
@@ -132,6 +148,9 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         except HitlSimError as exc:
             seconds = time.perf_counter() - began
             row = _Row(ident, description, "ERROR", seconds, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # the agent's or factory's own code raised: report, go on
+            seconds = time.perf_counter() - began
+            row = _Row(ident, description, "ERROR", seconds, _crash(ident, exc))
         else:
             status = "PASS" if result.passed else "FAIL"
             row = _Row(ident, description, status, result.seconds, result.report())
@@ -154,6 +173,30 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if counts["FAIL"] or not rows else 0
 
 
+def _crash(ident: str, exc: Exception) -> str:
+    """What a scenario whose own code raised reports: the exception and where it was raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = next(
+        (f for f in reversed(frames) if "/hitl_sim/" not in f.filename.replace("\\", "/")),
+        frames[-1] if frames else None,
+    )
+    place = f" (raised in {where.name} at {where.filename}:{where.lineno})" if where else ""
+    return (
+        f"{type(exc).__name__}: {exc}{place}\n"
+        f"Scenario {ident} could not run: code it calls (its agent factory, a tool or a node) "
+        "raised before the run could finish or record the error. Fix that code, or if the graph "
+        "is meant to fail, let it raise inside a node so the run records it (expect: error:)."
+    )
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """`text` with the characters XML 1.0 cannot hold written as `\\xNN` escapes."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
 def _write_junit(rows: list[_Row], path: Path, total: float) -> None:
     suite = ET.Element(
         "testsuite",
@@ -168,14 +211,15 @@ def _write_junit(rows: list[_Row], path: Path, total: float) -> None:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=file,
-            name=name or Path(file).stem,
+            classname=_xml_text(file),
+            name=_xml_text(name or Path(file).stem),
             time=f"{row.seconds:.3f}",
         )
         if row.status != "PASS":
             tag = "failure" if row.status == "FAIL" else "error"
-            element = ET.SubElement(case, tag, message=row.details.splitlines()[0][:200])
-            element.text = row.details
+            first = (row.details.splitlines() or [""])[0][:200]
+            element = ET.SubElement(case, tag, message=_xml_text(first))
+            element.text = _xml_text(row.details)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 

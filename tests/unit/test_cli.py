@@ -56,14 +56,68 @@ def test_a_failure_prints_its_report_and_exits_one(scenarios):
     assert out.endswith("1 passed, 1 failed, 0 errors in T\n")
 
 
-def test_a_malformed_file_exits_two_with_the_error(scenarios):
+def test_a_malformed_file_is_an_error_row_and_the_others_still_run(scenarios, tmp_path):
     (scenarios / "bad.yaml").write_text("description: x\n")
-    status, out = run_cli("run", "scenarios")
+    report = tmp_path / "junit.xml"
+    status, out = run_cli("run", "scenarios", "--junit-xml", str(report))
     assert status == 2
-    assert out.startswith(
+    assert "scenarios/bad.yaml       ERROR    T\n" in out
+    assert "scenarios/approved.yaml  PASS     T\n" in out
+    assert (
+        "============================== ERROR: scenarios/bad.yaml ==============================\n"
         "error: scenarios/bad.yaml: 1 problem(s) in scenario file:\n"
         "- scenarios/bad.yaml:1: agent: required key missing.\n"
+    ) in out
+    assert out.endswith("1 passed, 0 failed, 1 errors in T\n")
+    suite = ET.parse(report).getroot()
+    assert (suite.get("tests"), suite.get("errors")) == ("2", "1")
+
+
+def test_list_names_a_malformed_file_and_exits_two(scenarios):
+    (scenarios / "bad.yaml").write_text("description: x\n")
+    status, out = run_cli("list", "scenarios")
+    assert status == 2
+    assert "scenarios/approved.yaml\n" in out
+    assert "error: scenarios/bad.yaml: 1 problem(s) in scenario file:\n" in out
+
+
+CRASHING_FACTORY = """\
+def make(model, checkpointer):
+    raise RuntimeError("the factory broke")
+"""
+
+
+def test_a_factory_that_raises_is_an_error_row_naming_where(scenarios, tmp_path, monkeypatch):
+    (tmp_path / "crashing_agents.py").write_text(CRASHING_FACTORY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (scenarios / "crash.yaml").write_text(
+        "description: x\nagent: {kind: factory, factory: 'crashing_agents:make'}\n"
+        "model: [{say: hi}]\n"
     )
+    report = tmp_path / "junit.xml"
+    status, out = run_cli("run", "scenarios", "--junit-xml", str(report))
+    assert status == 2
+    assert "scenarios/crash.yaml     ERROR    T\n" in out
+    assert "scenarios/approved.yaml  PASS     T\n" in out
+    assert (
+        "RuntimeError: the factory broke (raised in make at "
+        f"{tmp_path / 'crashing_agents.py'}:2)\n"
+        "Scenario scenarios/crash.yaml could not run: code it calls (its agent factory, a tool "
+        "or a node) raised before the run could finish or record the error."
+    ) in out
+    assert "Traceback" not in out
+    (error,) = ET.parse(report).getroot().iter("error")
+    assert error.get("message").startswith("RuntimeError: the factory broke (raised in make")
+
+
+def test_the_junit_xml_is_well_formed_for_any_text(scenarios, tmp_path):
+    bell = APPROVED.replace('returns: "sent to {to}"', 'returns: "sent\\x07\\x1b[31m to {to}"')
+    (scenarios / "bell.yaml").write_text(bell.replace("[send_email]", "[delete_file]"))
+    report = tmp_path / "junit.xml"
+    status, _ = run_cli("run", "scenarios", "--junit-xml", str(report))
+    assert status == 1
+    (failure,) = ET.parse(report).getroot().iter("failure")
+    assert "sent\\x07\\x1b[31m to bob@example.com" in failure.text
 
 
 def test_a_scenario_that_cannot_be_built_is_an_error_row(scenarios):
