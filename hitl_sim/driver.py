@@ -146,6 +146,17 @@ def _thread_config(
             "config['configurable']['thread_id']."
         )
     chosen = str(thread_id if thread_id is not None else given or f"hitl-sim-{uuid.uuid4().hex}")
+    if configurable.get("checkpoint_id"):
+        raise InvalidArgument(
+            f"The config pins thread {chosen!r} to checkpoint "
+            f"{configurable['checkpoint_id']!r}. LangGraph resumes a pinned checkpoint with the "
+            "resume value it stored there before, not the one sent, so the run record would show "
+            "a decision that never took effect. Expected a config naming only the thread (the "
+            "driver answers the thread's newest checkpoint). Fix: drop checkpoint_id. To decide "
+            "again at an earlier checkpoint, replay it first: graph.invoke(None, pinned_config) "
+            "re-asks its interrupt on a new head; then simulate(graph, None, reviewer, "
+            "thread_id=...) answers that."
+        )
     configurable["thread_id"] = chosen
     config["configurable"] = configurable
     return config, chosen
@@ -316,6 +327,8 @@ class _Session:
                 return
         elif not head.next:
             raise _nothing_pending(self.run.thread_id, head)
+        elif not pending_in(head) and any(task.error is not None for task in head.tasks):
+            raise _stuck_on_failure(self.run.thread_id, head)
         yield from self.answer_pending(sent)
 
     def answer_pending(self, sent: _Sent = None) -> Generator[_Op, Any, None]:
@@ -405,10 +418,16 @@ class _Session:
         yield from self.answer_pending(sent)
 
     def refuse_new_input_while_pending(self, head: StateSnapshot) -> None:
-        waiting = [p for p in pending_in(head) if p.kind != "breakpoint"]
+        waiting = pending_in(head)
         if waiting:
+            nodes = ", ".join(sorted({repr(p.node) for p in waiting}))
+            what = (
+                f"is paused at a static breakpoint before {nodes}"
+                if all(p.kind == "breakpoint" for p in waiting)
+                else f"has {len(waiting)} interrupt(s) pending"
+            )
             raise ThreadError(
-                f"Thread {self.run.thread_id!r} has {len(waiting)} interrupt(s) pending, and "
+                f"Thread {self.run.thread_id!r} {what}, and "
                 "simulate() was given new input for it: LangGraph would silently abandon the "
                 "pending review (the gated call never runs and the model sees a dangling tool "
                 "call). Expected a thread with nothing pending. Fix: answer what is pending with "
@@ -698,6 +717,23 @@ def _nothing_pending(thread_id: str, head: StateSnapshot) -> ThreadError:
         "with a pending interrupt. Fix: resume the thread that is still paused, or start a new "
         "turn with input."
     )
+
+
+def _stuck_on_failure(thread_id: str, head: StateSnapshot) -> ThreadError:
+    failed = next(task for task in head.tasks if task.error is not None)
+    return ThreadError(
+        f"Thread {thread_id!r} is stuck on a failed task: node {failed.name!r} raised "
+        f"{_error_text(failed.error)}. Nothing is pending to answer, yet the "
+        f"thread is not finished (next={tuple(head.next)!r}), so resuming it would report a "
+        "finished run that never finished. Fix: continue the failed run with "
+        "recover(run, graph, reviewer), or re-run the node yourself with "
+        "graph.invoke(None, config) once its cause is fixed."
+    )
+
+
+def _error_text(error: Any) -> str:
+    """A task's stored error: an exception, or (read back from a checkpointer) its repr."""
+    return error if isinstance(error, str) else f"{type(error).__name__}: {error}"
 
 
 def _cannot_recover(run: Run) -> ThreadError:
