@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["HitlSim", "HitlSimOptions"]
 
+_DEFAULT: Any = object()
+"""`expect_error` not passed: the test-wide default applies."""
+
 MODEL_CHECK = "unused_model_turns"
 """The teardown check on models built with `HitlSim.model(...)` (name for `skip_checks`)."""
 
@@ -57,11 +60,18 @@ class HitlSimOptions:
     """A fake model, or model string -> fake, that model strings resolve to for the whole test
     (`hitl_sim.override_models`); real provider models are blocked meanwhile. A zero-argument
     callable is called once per test, so a module-wide marker gives each test a fresh script."""
-    block_real_models: bool = False
-    """Block real provider models for the whole test even without `models`."""
+    allow_real_models: bool = False
+    """Let real provider models run. By default they are blocked for the whole test: a model
+    built from a string (or deepagents' default) fails when called, naming the string, and any
+    other real chat or completion model raises `RealModelBlocked` instead of calling out."""
+    expect_error: type[BaseException] | tuple[type[BaseException], ...] | None = None
+    """The exception type(s) every run (that passes none itself) must fail with. A run whose
+    graph raised fails the test unless it was expected or the test read `run.error`."""
 
     def __post_init__(self) -> None:
         from hitl_sim.checks import CHECKS
+
+        _expected_errors(self.expect_error)
 
         known = (*CHECKS, MODEL_CHECK)
         if isinstance(self.skip_checks, str) or any(n not in known for n in self.skip_checks):
@@ -93,6 +103,8 @@ class HitlSim:
         self.runs: list[Run] = []
         self.models: list[ScriptedChatModel] = []
         self._stack: ExitStack | None = None
+        self._expect_error: dict[int, tuple[type[BaseException], ...]] = {}
+        self._real_model_calls: list[str] = []
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -145,22 +157,51 @@ class HitlSim:
         }
         return (o.reviewer if reviewer is None else reviewer), {**defaults, **given}
 
-    def simulate(self, graph: Any, input: Any, reviewer: Any = None, **options: Any) -> Run:
-        """`hitl_sim.simulate` with this test's defaults; the run is checked at the end."""
+    def simulate(
+        self,
+        graph: Any,
+        input: Any,
+        reviewer: Any = None,
+        *,
+        expect_error: Any = _DEFAULT,
+        **options: Any,
+    ) -> Run:
+        """`hitl_sim.simulate` with this test's defaults; the run is checked at the end.
+
+        `expect_error=KeyError` (a type or a tuple of types): the run must fail with it; without
+        it, a run whose graph raised fails the test unless the test reads `run.error`."""
         from hitl_sim.driver import simulate
 
+        expected = self._expected(expect_error)
         reviewer, options = self._defaults(reviewer, options)
-        run = simulate(graph, input, reviewer, **options)
-        self.runs.append(run)
-        return run
+        with self._blocked_models():
+            run = simulate(graph, input, reviewer, **options)
+        return self._keep(run, expected)
 
-    async def asimulate(self, graph: Any, input: Any, reviewer: Any = None, **options: Any) -> Run:
+    async def asimulate(
+        self,
+        graph: Any,
+        input: Any,
+        reviewer: Any = None,
+        *,
+        expect_error: Any = _DEFAULT,
+        **options: Any,
+    ) -> Run:
         """`hitl_sim.asimulate` with this test's defaults; the run is checked at the end."""
         from hitl_sim.driver import asimulate
 
+        expected = self._expected(expect_error)
         reviewer, options = self._defaults(reviewer, options)
-        run = await asimulate(graph, input, reviewer, **options)
+        with self._blocked_models():
+            run = await asimulate(graph, input, reviewer, **options)
+        return self._keep(run, expected)
+
+    def _expected(self, given: Any) -> tuple[type[BaseException], ...]:
+        return _expected_errors(self.options.expect_error if given is _DEFAULT else given)
+
+    def _keep(self, run: Run, expected: tuple[type[BaseException], ...]) -> Run:
         self.runs.append(run)
+        self._expect_error[id(run)] = expected
         return run
 
     def spy(self, fn: Callable[..., Any], *, name: str | None = None) -> Spy[Any, Any]:
@@ -187,11 +228,29 @@ class HitlSim:
             given = models.values() if isinstance(models, Mapping) else [models]
             self.models.extend(m for m in given if isinstance(m, ScriptedChatModel))
             self._stack.enter_context(self.override_models(models))
-        elif self.options.block_real_models:
+        elif not self.options.allow_real_models:
+            from hitl_sim._real_models import refuse_model_strings
             from hitl_sim.model_override import block_real_models
 
+            self._stack.enter_context(refuse_model_strings(self._real_model_calls.append))
             self._stack.enter_context(block_real_models())
         return self
+
+    @contextmanager
+    def _blocked_models(self) -> Iterator[None]:
+        """A blocked real model whose error reaches the test is reported there (with the
+        fixture's way to allow it); one the agent swallowed is reported at the end."""
+        from hitl_sim.errors import RealModelBlocked
+
+        try:
+            yield
+        except RealModelBlocked as blocked:
+            self._real_model_calls.clear()
+            from hitl_sim._real_models import ALLOW_HINT, StringModelBlocked
+
+            if not isinstance(blocked, StringModelBlocked) and not self.options.allow_real_models:
+                blocked.add_note(ALLOW_HINT)
+            raise
 
     def stop(self) -> None:
         if self._stack is not None:
@@ -199,8 +258,39 @@ class HitlSim:
             self._stack = None
 
     def verdict(self) -> str | None:
-        """What the end-of-test check found (None: nothing): violations of every run not checked
-        explicitly, and unused turns of models built with `model(...)`."""
+        """What the end-of-test check found (None: nothing): runs that failed unexpectedly (always
+        checked), then violations of every run not checked explicitly, and unused turns of models
+        built with `model(...)`."""
+        failed = self._failed_runs()
+        checks = self._check_verdict()
+        if failed and checks:
+            return f"{failed}\n\n{checks}"
+        return failed or checks
+
+    def _failed_runs(self) -> str | None:
+        """Runs that failed although the test did not say so, and runs that did not fail with
+        the error they were expected to."""
+        reports: list[str] = []
+        total = len(self.runs)
+        for number, run in enumerate(self.runs, 1):
+            report = _failure_report(
+                run, f"Run {number} of {total}", self._expect_error.get(id(run), ())
+            )
+            if report is not None:
+                reports.append(report)
+        for message in dict.fromkeys(self._real_model_calls):
+            reports.append(
+                "A real model was called and blocked, but its RealModelBlocked error never "
+                "reached the test (the agent, a middleware or the test caught it), so the run "
+                f"went on without the model's answer:\n{message}"
+            )
+        if not reports:
+            return None
+        return "hitl_sim end-of-test check failed: a run did not end as the test said.\n\n" + (
+            "\n\n".join(reports)
+        )
+
+    def _check_verdict(self) -> str | None:
         if not self.options.check:
             return None
         from hitl_sim.checks import failure_message, violations
@@ -243,6 +333,79 @@ class HitlSim:
             found = self.verdict()
             if found is not None:
                 raise CheckFailed(found)
+
+
+def _expected_errors(given: Any) -> tuple[type[BaseException], ...]:
+    """`expect_error=` as a tuple of exception types (() for None)."""
+    if given is None:
+        return ()
+    types = given if isinstance(given, tuple) else (given,)
+    if not types or not all(isinstance(t, type) and issubclass(t, BaseException) for t in types):
+        raise InvalidArgument(
+            f"expect_error={given!r} is not an exception type. Expected an exception class or a "
+            "tuple of them, e.g. expect_error=KeyError, or None."
+        )
+    return types
+
+
+def _names(types: tuple[type[BaseException], ...]) -> str:
+    return " or ".join(t.__name__ for t in types)
+
+
+def _expect_hint(name: str) -> str:
+    return (
+        f"hitl_sim.simulate(..., expect_error={name}) (or "
+        f"@pytest.mark.hitl_sim(expect_error={name}) for every run of the test)"
+    )
+
+
+def _failure_report(run: Run, label: str, expected: tuple[type[BaseException], ...]) -> str | None:
+    """Why `run` did not end as the test said (None: it did)."""
+    error = run._error
+    where = f"{label} (thread {run.thread_id!r})"
+    if error is None:
+        if not expected:
+            return None
+        return (
+            f"{where} ended {run.status}, but the test expected it to fail with "
+            f"{_names(expected)} (expect_error=...).\n"
+            "Fix: drop expect_error= if the run is meant to succeed, or find out why the graph "
+            "did not raise.\n\n" + run.timeline()
+        )
+    if expected and isinstance(error.exception, expected):
+        return None
+    if not expected and run.error_inspected:
+        return None
+    raised = f"{error.type}: {error.message}" if error.message else error.type
+    node = f"node {error.node!r}" if error.node is not None else "the graph"
+    origin = _origin(error.exception)
+    head = f"{where} failed at resume {error.resume}: {node} raised {raised}{origin}."
+    if expected:
+        return (
+            f"{head}\nThe test expected {_names(expected)} (expect_error=...), not "
+            f"{error.type}.\nFix: expect the error the graph raises, "
+            f"{_expect_hint(error.type)}, or fix the graph.\n\n" + run.timeline()
+        )
+    return (
+        f"{head}\nThe test did not say it expects an error, and did not look at run.error.\n"
+        "Fix: fix the graph, or if this failure is what the test is about, say so: "
+        f"{_expect_hint(error.type)}, or assert on run.error in the test.\n\n" + run.timeline()
+    )
+
+
+def _origin(exception: BaseException) -> str:
+    """` (at path:line in fn)`: where the exception was raised, when its traceback tells."""
+    import os
+    import traceback
+
+    frames = traceback.extract_tb(exception.__traceback__)
+    if not frames:
+        return ""
+    last = frames[-1]
+    path = os.path.relpath(last.filename) if os.path.isabs(last.filename) else last.filename
+    if path.startswith(".."):
+        path = last.filename
+    return f" (at {path}:{last.lineno} in {last.name})"
 
 
 def _as_dict(options: HitlSimOptions) -> dict[str, Any]:

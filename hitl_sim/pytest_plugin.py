@@ -84,6 +84,10 @@ def _marker_options(node: pytest.Item) -> dict[str, Any]:
     return merged
 
 
+def _real_models_allowed(config: pytest.Config) -> bool:
+    return bool(config.getini("hitl_sim_allow_real_models"))
+
+
 def _options_signature() -> str:
     from hitl_sim.facade import HitlSimOptions
 
@@ -113,7 +117,9 @@ def hitl_sim_fixture(request: pytest.FixtureRequest) -> Iterator[HitlSim]:
     from hitl_sim.facade import HitlSim
 
     node = request.node
-    sim = HitlSim(_options(_marker_options(node) if isinstance(node, pytest.Item) else {}))
+    given = _marker_options(node) if isinstance(node, pytest.Item) else {}
+    given.setdefault("allow_real_models", _real_models_allowed(request.config))
+    sim = HitlSim(_options(given))
     sim.start()
     try:
         yield sim
@@ -139,6 +145,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "memory (default), sqlite or postgres (needs HITL_SIM_POSTGRES_URL).",
     )
     parser.addini("hitl_sim_checkpointer", "default for --hitl-checkpointer", default="memory")
+    parser.addini(
+        "hitl_sim_allow_real_models",
+        "let real provider models run under the hitl_sim fixture and in scenario files "
+        "(default: blocked, so a test never reaches the network)",
+        type="bool",
+        default=False,
+    )
     parser.addini(
         "hitl_sim_scenarios",
         "directories (or files) whose .yaml files are scenario files (default: scenarios)",
@@ -300,16 +313,37 @@ class ScenarioItem(pytest.Item):
         from hitl_sim.errors import CheckpointerUnavailable
         from hitl_sim.scenario_runner import run_scenario
 
+        calls: list[str] = []
         try:
-            result = run_scenario(
-                self.scenario,
-                update_snapshots=bool(getattr(self.config.option, "update_snapshots", False)),
-                checkpointer=selected_checkpointer(self.config),
-            )
+            with self._real_models_blocked(calls):
+                result = run_scenario(
+                    self.scenario,
+                    update_snapshots=bool(getattr(self.config.option, "update_snapshots", False)),
+                    checkpointer=selected_checkpointer(self.config),
+                )
         except CheckpointerUnavailable as exc:
             pytest.skip(str(exc))
+        if calls and not any(
+            message in failure for failure in result.failures for message in calls
+        ):
+            result.failures.extend(f"the run called a blocked real model: {m}" for m in calls)
         if not result.passed:
             raise ScenarioFailed(result)
+
+    @contextlib.contextmanager
+    def _real_models_blocked(self, calls: list[str]) -> Iterator[None]:
+        """Real models are blocked unless the ini allows them; a model the agent builds from a
+        string fails when called, naming the string (and the factory, for `kind: factory`)."""
+        if _real_models_allowed(self.config):
+            yield
+            return
+        from hitl_sim._real_models import refuse_model_strings
+        from hitl_sim.model_override import block_real_models
+
+        factory = getattr(self.scenario.agent, "factory", None)
+        origin = f"The scenario factory {factory!r}" if isinstance(factory, str) else ""
+        with refuse_model_strings(calls.append, origin=origin), block_real_models():
+            yield
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         from hitl_sim.errors import ScenarioError

@@ -1,0 +1,88 @@
+"""`HitlSim` as a context manager fails closed (issue 12, classes 1 and 2): a failed run is a
+`CheckFailed` on leaving the block unless expected or inspected; real models are blocked."""
+
+from __future__ import annotations
+
+import pytest
+from langchain.agents import create_agent
+from langchain.agents.middleware import HumanInTheLoopMiddleware
+from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
+
+from hitl_sim import CheckFailed, HitlSim, HitlSimOptions, InvalidArgument, approve, call, say
+from hitl_sim._real_models import StringModelBlocked
+
+
+@tool
+def lookup(key: str) -> str:
+    """Look a key up."""
+    return {"a": "1"}[key]
+
+
+def agent(model, mode="batched"):
+    gate = HumanInTheLoopMiddleware(interrupt_on={"lookup": True}, interrupt_mode=mode)
+    return create_agent(model, tools=[lookup], middleware=[gate], checkpointer=InMemorySaver())
+
+
+CRASH = [call("lookup", key="zz"), say("done")]
+
+
+@pytest.mark.parametrize("mode", ["batched", "per_call"])
+def test_leaving_the_block_with_a_failed_run_raises(mode):
+    with pytest.raises(CheckFailed) as excinfo, HitlSim() as sim:
+        sim.simulate(agent(sim.model(CRASH), mode), "look up zz", [approve()])
+    lines = str(excinfo.value).splitlines()
+    assert lines[:4] == [
+        "hitl_sim end-of-test check failed: a run did not end as the test said.",
+        "",
+        f"Run 1 of 1 (thread {sim.runs[0].thread_id!r}) failed at resume 1: node 'tools' raised "
+        f"KeyError: 'zz' (at {lines[2].split('(at ')[1]}",
+        "The test did not say it expects an error, and did not look at run.error.",
+    ]
+    assert lines[2].endswith("test_facade_fail_closed.py:19 in lookup).")
+
+
+def test_an_expected_or_inspected_failure_passes_and_hitl_reads_do_not_count():
+    with HitlSim() as sim:
+        sim.simulate(agent(sim.model(CRASH)), "look up zz", [approve()], expect_error=KeyError)
+    with HitlSim(expect_error=LookupError) as sim:  # a base class matches, as in except
+        sim.simulate(agent(sim.model(CRASH)), "look up zz", [approve()])
+    sim = HitlSim()
+    run = sim.simulate(agent(sim.model(CRASH)), "look up zz", [approve()])
+    assert run.status == "failed" and not run.error_inspected  # status alone does not count
+    run.timeline(), run.audit, run.check(unused_decisions=False)  # nor do hitl-sim's own reads
+    assert not run.error_inspected and sim.verdict() is not None
+    assert run.error.type == "KeyError"
+    assert run.error_inspected and sim.verdict() is None
+
+
+def test_a_run_may_override_the_default_expectation():
+    with HitlSim(expect_error=KeyError) as sim:
+        model = sim.model([call("lookup", key="a"), say("1")])
+        sim.simulate(agent(model), "look up a", [approve()], expect_error=None)
+
+
+@pytest.mark.parametrize("given", ["KeyError", KeyError("x"), (), (KeyError, 3)])
+def test_expect_error_takes_exception_types(given):
+    message = (
+        f"expect_error={given!r} is not an exception type. Expected an exception class or a "
+        "tuple of them, e.g. expect_error=KeyError, or None."
+    )
+    with pytest.raises(InvalidArgument) as excinfo:
+        HitlSimOptions(expect_error=given)
+    assert str(excinfo.value) == message
+    with pytest.raises(InvalidArgument):
+        HitlSim().simulate(agent(say("x")), "hi", expect_error=given)
+
+
+def test_real_models_are_blocked_in_the_block_unless_allowed():
+    with pytest.raises(StringModelBlocked) as excinfo, HitlSim() as sim:
+        sim.simulate(agent("anthropic:claude-sonnet-4-6"), "look up a")
+    assert excinfo.value.model == "anthropic:claude-sonnet-4-6"
+    assert str(excinfo.value).startswith(
+        "The agent called the real model 'anthropic:claude-sonnet-4-6' (built from a model "
+        "string), and the hitl_sim fixture blocks real provider models"
+    )
+    with HitlSim(allow_real_models=True) as sim:
+        assert sim.options.allow_real_models
+        agent("anthropic:claude-sonnet-4-6")  # the real provider model, built (not called)
