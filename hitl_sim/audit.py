@@ -539,7 +539,9 @@ def cross_check(
     Middleware decisions are compared with their type, the arguments that ran (an edit's), the
     reject/respond message and the reviewer id given with `by=`. For a raw `interrupt()`, the
     tool is the interrupt payload's `tool` field, and the decision, reviewer and message are
-    the answer's fields of those names (a plain string answer is the decision itself).
+    the answer's fields of those names (a plain string answer is the decision itself; an answer
+    with no decision field is read by its shape: `{"approved": True}` is approve, `False`
+    reject, as is a bare bool, and `{"type" | "action" | "status": "approve"}` a decision word).
     Breakpoints, and raw interrupts whose payload names no tool, are not compared.
     """
     given = [app_record(r) for r in records]
@@ -632,9 +634,27 @@ def _facts(
             facts[fact] = answer[name]
     if isinstance(answer, str):
         facts["decision"] = answer
-    facts.setdefault("decision", None)
+    if "decision" not in facts:
+        facts["decision"] = _raw_decision(answer)
     facts.setdefault("message", None)
     return str(value[tool]), facts
+
+
+def _raw_decision(answer: Any) -> str | None:
+    """The decision a raw `interrupt()` answer without a decision field carries, in the shapes
+    applications use: `{"approved": True}` (the seed's), `{"type": "approve"}`, a bare bool."""
+    if isinstance(answer, bool):
+        return "approve" if answer else "reject"
+    if not isinstance(answer, Mapping):
+        return None
+    approved = answer.get("approved")
+    if isinstance(approved, bool):
+        return "approve" if approved else "reject"
+    for key in ("type", "action", "status"):
+        word = _decision_word(answer.get(key))
+        if word in _SYNONYMS:
+            return str(word)
+    return None
 
 
 def _pairs(values: Mapping[str, Any]) -> str:
@@ -648,6 +668,8 @@ def _same(is_decision: bool, want: Any, got: Any) -> bool:
 
 
 def _decision_word(value: Any) -> Any:
+    if isinstance(value, bool):  # `{"decision": True}`: an application logging the raw answer
+        return "approve" if value else "reject"
     return _DECISION_WORDS.get(value.strip().lower(), value) if isinstance(value, str) else value
 
 

@@ -83,7 +83,8 @@ class Recorder:
         self._lock = threading.Lock()
         self._open: dict[object, _Open] = {}
         self._order: list[object] = []
-        self._turns = 0
+        self._turns = len(run.model_requests)
+        """Model turns published so far: a run continued by resume() or recover() counts on."""
         self._branches: dict[str, tuple[int, int]] = {}
         self.delegated: dict[str, str] = {}
         """Task namespace ('tools:<task id>') -> the subagent a deep agent's `task` tool ran

@@ -13,12 +13,17 @@ violation with its evidence, and `run.check(ran_twice=False)` switches one off:
 - ``approved_call_blocked``: an approved or edited call that a policy middleware (langchain
   1.5's `AutoModeMiddleware`) then blocked: the human's yes did not take effect. Switch it off
   when the policy is meant to overrule the reviewer, and assert on `run.blocked`;
-- ``ran_twice``: the same call (same id, or same tool and arguments without an id), or the same
-  watched side effect, ran in more than one resume;
+- ``ran_twice``: the same call (same id, or same tool and arguments without an id) ran to the
+  end more than once (an attempt that raised does not count: a retry after an error is not a
+  second run), or the same watched side effect happened in more than one resume;
 - ``reason_not_delivered``: a reject reason or respond message that is not in the model's next
   request (the content is checked, not the message status);
 - ``unused_decisions``: scripted decisions left over at the end;
-- ``unanswered_interrupts``: interrupts left pending without `expect_pending=True`.
+- ``unanswered_interrupts``: interrupts left pending without `expect_pending=True`;
+- ``gate_names_no_tool``: an agent's `interrupt_on` names a tool that neither it nor any agent
+  sharing that gate has (e.g. `send_mail` for `send_email`): the gate reviews nothing;
+- ``gates_unknown``: tool calls were put to the reviewer by an agent in which no
+  `HumanInTheLoopMiddleware` instance was found, so its gates (and ``unapproved_call``) are unknown.
 
 Decisions are matched to executions by tool call id: batched action i is the i-th gated call of
 the AIMessage that caused the interrupt (the driver fills `ActionRequest.tool_call_id`); per_call
@@ -116,6 +121,12 @@ def _ran(execution: ToolExecution) -> str:
         f"ran: {_call_text(execution.name, execution.args)} "
         f"(call {execution.call_id!r}, resume {execution.resume})"
     )
+
+
+def _attempt(execution: ToolExecution) -> str:
+    if execution.error is None:
+        return _ran(execution)
+    return f"raised: {_ran(execution)[len('ran: ') :]}: {execution.error}"
 
 
 def _decided(record: DecisionRecord) -> str:
@@ -370,13 +381,18 @@ def _ran_twice(run: Run) -> list[Violation]:
     for execution in run.executed:
         key = (execution.call_id, execution.name, _args_text(execution.args))
         groups.setdefault(key, []).append(execution)
-    for runs in groups.values():
+    for attempts in groups.values():
+        # An attempt that raised is not a run: a retry after it (ToolRetryMiddleware, or a
+        # corrected resume) is the call's first execution.
+        runs = [attempt for attempt in attempts if attempt.error is None]
         if len(runs) > 1 and (runs[0].call_id is not None or len({r.resume for r in runs}) > 1):
+            failed = len(attempts) - len(runs)
+            also = f" (and raised {failed} time{'s' * (failed != 1)})" if failed else ""
             found.append(
                 Violation(
                     "ran_twice",
-                    f"{runs[0].name} ran {len(runs)} times for one call.",
-                    tuple(_ran(r) for r in runs),
+                    f"{runs[0].name} ran {len(runs)} times for one call{also}.",
+                    tuple(_attempt(r) for r in attempts),
                 )
             )
     effects: dict[tuple[str, str], list[SideEffect]] = {}
@@ -487,6 +503,75 @@ def _unanswered_interrupts(run: Run) -> list[Violation]:
     ]
 
 
+def _who(agent: str | None) -> str:
+    return "the top-level agent" if agent is None else f"subagent {agent!r}"
+
+
+def _gate_names_no_tool(run: Run) -> list[Violation]:
+    """Gates that name no tool of their agent, nor of another agent carrying the same gate (a
+    deep agent's top-level `interrupt_on` is inherited by its declarative subagents)."""
+    from hitl_sim.validation import nearest
+
+    found: list[Violation] = []
+    for agent, own in run.agent_gates.items():
+        for gate in own.unknown:
+            carriers = [other for other in run.agent_gates.values() if gate in other.gates]
+            if any(gate in other.tools for other in carriers):
+                continue
+            near = nearest(gate, own.tools)
+            hint = f" Did you mean {near!r}?" if near is not None else ""
+            found.append(
+                Violation(
+                    "gate_names_no_tool",
+                    f"The interrupt_on of {_who(agent)} gates {gate!r}, which is none of its "
+                    f"tools, so that gate reviews nothing and the tool it meant runs without a "
+                    f"human's yes.{hint} Fix the tool name in interrupt_on (or pass "
+                    "gate_names_no_tool=False for a tool the agent adds at run time).",
+                    (
+                        f"agent: {_who(agent)}",
+                        f"gate: {gate!r}",
+                        f"its tools: {', '.join(own.tools) or 'none'}",
+                        f"nearest match: {near!r}" if near is not None else "nearest match: none",
+                    ),
+                )
+            )
+    return found
+
+
+def _gates_unknown(run: Run) -> list[Violation]:
+    """Tool-review interrupts from an agent whose HITL middleware hitl-sim could not find."""
+    if run.declared_gates:
+        return []
+    found: list[Violation] = []
+    for interrupt in run.interrupts:
+        if interrupt.kind not in ("batched", "per_call") or not interrupt.actions:
+            continue
+        own = run.agent_gates.get(interrupt.agent)
+        if own is not None and own.mode is not None:
+            continue
+        found.append(
+            Violation(
+                "gates_unknown",
+                f"{interrupt.label} put tool calls to the reviewer, but hitl-sim found no "
+                f"HumanInTheLoopMiddleware instance in {_who(interrupt.agent)}, so it cannot "
+                "tell which of its tools are gated and unapproved_call cannot see a gated call "
+                "that ran unreviewed. Declare the gated tools with simulate(..., gated=[...]).",
+                (
+                    f"asked about: {', '.join(a.describe() for a in interrupt.actions)}",
+                    f"middleware found: {_middleware_names(run, interrupt.agent)}",
+                ),
+            )
+        )
+    return found
+
+
+def _middleware_names(run: Run, agent: str | None) -> str:
+    own = run.agent_gates.get(agent)
+    if own is None:
+        return "the agent was not reachable from the graph"
+    return ", ".join(own.middleware) or "none"
+
+
 CHECKS: dict[str, Callable[[Run], list[Violation]]] = {
     "unapproved_call": _unapproved_call,
     "rejected_call_ran": _rejected_call_ran,
@@ -497,6 +582,8 @@ CHECKS: dict[str, Callable[[Run], list[Violation]]] = {
     "reason_not_delivered": _reason_not_delivered,
     "unused_decisions": _unused_decisions,
     "unanswered_interrupts": _unanswered_interrupts,
+    "gate_names_no_tool": _gate_names_no_tool,
+    "gates_unknown": _gates_unknown,
 }
 
 

@@ -20,6 +20,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from hitl_sim.errors import InvalidValue, excerpt
+
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(3000, 1, 1, tzinfo=UTC)
+"""A frozen clock starts from 1970 up to (not including) 3000, UTC. Before 1970, time.time() is
+negative; LangGraph's checkpoint ids (uuid6) run out in 5236, and a run may add many latencies of
+up to a year each (`hitl_sim.decisions.MAX_LATENCY`) after the start."""
+
 
 class Clock(Protocol):
     """A running frozen clock."""
@@ -34,6 +42,30 @@ class _Travel:
 
     def tick(self, delta: timedelta) -> None:
         self.traveller.shift(delta)
+
+
+def start_time(start: datetime | str, name: str = "clock") -> datetime:
+    """`start` (a datetime, or an ISO 8601 string) as an aware datetime, checked to be in range.
+
+    Naive datetimes are taken as UTC. Raises `InvalidValue` naming the value and the range.
+    """
+    given = start
+    if isinstance(start, str):
+        try:
+            start = datetime.fromisoformat(start)
+        except ValueError:
+            raise InvalidValue(
+                f"{name}={excerpt(given)} is not an ISO 8601 date-time. Expected e.g. "
+                f"{name}='2030-01-01T09:00:00+00:00' or a datetime."
+            ) from None
+    aware = start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+    if not EARLIEST_START <= aware < LATEST_START:
+        raise InvalidValue(
+            f"{name}={excerpt(given)} is out of range. A frozen clock starts from "
+            "1970-01-01T00:00:00+00:00 up to (not including) 3000-01-01T00:00:00+00:00, e.g. "
+            f"{name}='2030-01-01T09:00:00+00:00'."
+        )
+    return aware
 
 
 def freezegun_active() -> bool:

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from hitl_sim.errors import InvalidArgument
+from hitl_sim.errors import InvalidArgument, InvalidValue, excerpt
 
 if TYPE_CHECKING:
     from hitl_sim.interrupts import ActionRequest
 
 DecisionType = Literal["approve", "edit", "reject", "respond", "answer", "update", "unchecked"]
 MIDDLEWARE_DECISIONS = ("approve", "edit", "reject", "respond")
+MAX_LATENCY = timedelta(days=365)
+"""The longest reviewer latency (`after=`) or timeout: a year on the frozen clock."""
 
 
 @dataclass(frozen=True)
@@ -85,19 +87,46 @@ class Decision:
 def _latency(after: object) -> timedelta:
     if after is None:
         return timedelta(0)
-    if isinstance(after, timedelta):
-        return after
-    if isinstance(after, int | float) and not isinstance(after, bool):
-        return timedelta(seconds=after)
+    if isinstance(after, timedelta | int | float) and not isinstance(after, bool):
+        check_span(after, "after", "A latency")
+        return after if isinstance(after, timedelta) else timedelta(seconds=after)
     raise InvalidArgument(
-        f"after={after!r} is not a latency. Expected a datetime.timedelta or a number of seconds, "
-        "e.g. after=timedelta(hours=2)."
+        f"after={excerpt(after)} is not a latency. Expected a datetime.timedelta or a number of "
+        "seconds, e.g. after=timedelta(hours=2)."
     )
+
+
+def check_span(value: timedelta | float, name: str, what: str) -> None:
+    """Refuse a latency or timeout outside 0 seconds .. `MAX_LATENCY` (nan and inf included)."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    if not 0 <= seconds <= MAX_LATENCY.total_seconds():  # False for nan
+        raise InvalidValue(
+            f"{name}={excerpt(value)} is out of range. {what} is from 0 seconds to 365 days, "
+            f"e.g. {name}=timedelta(hours=2)."
+        )
+
+
+def reviewer_id(by: object) -> str | None:
+    """`by=` checked: a non-empty str, or None."""
+    if by is None or isinstance(by, str) and by:
+        return by
+    if isinstance(by, str):
+        raise InvalidValue("by='' is an empty reviewer id. Give a name, e.g. by='ann', or None.")
+    raise InvalidArgument(f"by={excerpt(by)} is not a reviewer id. Expected a str, e.g. by='ann'.")
+
+
+def _names(args: Mapping[Any, Any], builder: str) -> dict[str, Any]:
+    for key in args:
+        if not isinstance(key, str):
+            raise InvalidArgument(
+                f"{builder}() takes names as str keys, got {excerpt(key)} in {excerpt(args)}."
+            )
+    return dict(args)
 
 
 def approve(*, by: str | None = None, after: timedelta | float | None = None) -> Decision:
     """Run the call as the model proposed it."""
-    return Decision("approve", by=by, after=_latency(after))
+    return Decision("approve", by=reviewer_id(by), after=_latency(after))
 
 
 def edit(
@@ -118,21 +147,33 @@ def edit(
         name = target[0]
     elif target:
         raise InvalidArgument(
-            f"edit{target!r} is not an edit. Expected edit(arg=value, ...), edit({{...}}), "
+            f"edit{excerpt(target)} is not an edit. Expected edit(arg=value, ...), edit({{...}}), "
             "or edit('tool_name', {...}) to redirect the call to another tool."
         )
     if given and args:
         raise InvalidArgument(
             "edit() got arguments both as a mapping and as keywords; pass them one way."
         )
-    return Decision("edit", args=given or args, name=name, by=by, after=_latency(after))
+    if name == "":
+        raise InvalidValue("edit('', ...) redirects to a tool with an empty name. Name the tool.")
+    return Decision(
+        "edit",
+        args=_names(given or args, "edit"),
+        name=name,
+        by=reviewer_id(by),
+        after=_latency(after),
+    )
 
 
 def reject(
     message: str | None = None, *, by: str | None = None, after: timedelta | float | None = None
 ) -> Decision:
     """Do not run the call; `message` is the reason the model is told."""
-    return Decision("reject", message=message, by=by, after=_latency(after))
+    if message is not None and not isinstance(message, str):
+        raise InvalidArgument(
+            f"reject() takes the reason as a str or None, got {excerpt(message)}."
+        )
+    return Decision("reject", message=message, by=reviewer_id(by), after=_latency(after))
 
 
 def respond(
@@ -140,15 +181,15 @@ def respond(
 ) -> Decision:
     """Do not run the call; the model gets `message` as the tool's result (ask-the-user tools)."""
     if not isinstance(message, str):
-        raise InvalidArgument(f"respond() takes the reply text as a str, got {message!r}.")
-    return Decision("respond", message=message, by=by, after=_latency(after))
+        raise InvalidArgument(f"respond() takes the reply text as a str, got {excerpt(message)}.")
+    return Decision("respond", message=message, by=reviewer_id(by), after=_latency(after))
 
 
 def answer(
     value: Any, *, by: str | None = None, after: timedelta | float | None = None
 ) -> Decision:
     """Answer a raw `interrupt()` with `value` (a dict, a string, anything the node expects)."""
-    return Decision("answer", value=value, by=by, after=_latency(after))
+    return Decision("answer", value=value, by=reviewer_id(by), after=_latency(after))
 
 
 def unchecked(
@@ -164,7 +205,7 @@ def unchecked(
     if isinstance(payload, Decision):  # its reviewer and latency, unless given here
         by = payload.by if by is None else by
         after = payload.after if after is None else after
-    return Decision("unchecked", value=payload, by=by, after=_latency(after))
+    return Decision("unchecked", value=payload, by=reviewer_id(by), after=_latency(after))
 
 
 def update(
@@ -179,4 +220,9 @@ def update(
     `update(approved=True)` is `graph.update_state(config, {"approved": True})` then
     `graph.invoke(None, config)`, the way LangGraph resumes `interrupt_before` / `interrupt_after`.
     """
-    return Decision("update", value={**(values or {}), **kwargs}, by=by, after=_latency(after))
+    if values is not None and not isinstance(values, Mapping):
+        raise InvalidArgument(
+            f"update() takes the state values as a mapping, got {excerpt(values)}."
+        )
+    given = _names(values or {}, "update")
+    return Decision("update", value={**given, **kwargs}, by=reviewer_id(by), after=_latency(after))

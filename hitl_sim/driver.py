@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from hitl_sim.capture import Capture, Recorder, Spy, now, recording
-from hitl_sim.clock import checkpoint_ids_after
+from hitl_sim.clock import checkpoint_ids_after, start_time
 from hitl_sim.errors import (
     HitlSimError,
     InvalidArgument,
@@ -179,14 +179,12 @@ def _clock_start(clock: datetime | str | bool | None) -> datetime | None:
         return None
     if clock is True:
         return DEFAULT_START
-    if isinstance(clock, str):
-        clock = datetime.fromisoformat(clock)
-    if not isinstance(clock, datetime):
+    if not isinstance(clock, str | datetime):
         raise InvalidArgument(
             f"clock={clock!r} is not a start time. Expected a datetime or ISO string "
             "(e.g. '2030-01-01T09:00:00+00:00'), or clock=False to leave time unfrozen."
         )
-    return clock if clock.tzinfo is not None else clock.replace(tzinfo=UTC)
+    return start_time(clock)
 
 
 def _spies(watch: Sequence[Spy[Any, Any]]) -> tuple[Spy[Any, Any], ...]:

@@ -8,7 +8,9 @@ reports it as a failure. Structured fields ride on the exception as attributes.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
+from itertools import islice
 from typing import Any
 
 
@@ -18,6 +20,14 @@ class HitlSimError(Exception):
 
 class InvalidArgument(HitlSimError, TypeError):
     """A hitl-sim API was called with arguments it cannot use."""
+
+
+class InvalidValue(InvalidArgument, ValueError):
+    """An API argument of the right type whose value is out of range (e.g. a negative latency).
+
+    The message names the value and the range allowed. Also a `ValueError`, what Python raises for
+    a value of the right type that is still wrong (`timedelta(seconds=float("nan"))`).
+    """
 
 
 class ScenarioError(HitlSimError, ValueError):
@@ -87,3 +97,38 @@ class OracleMismatch(HitlSimError, AssertionError):
         super().__init__(message)
         self.differences = list(differences)
         """One line per difference: what the oracle expected, what the agent did."""
+
+
+class _Excerpt(reprlib.Repr):
+    """`repr`, cut short: a few items per container, a few levels, long strings elided."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.maxlevel = 4
+        self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 10
+        self.maxstring = self.maxother = limit
+        self.maxlong = 40
+
+    def repr_dict(self, x: dict[Any, Any], level: int) -> str:  # keys in order, as repr shows
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        pieces = [
+            f"{self.repr1(key, level - 1)}: {self.repr1(x[key], level - 1)}"
+            for key in islice(x, self.maxdict)
+        ]
+        if len(x) > self.maxdict:
+            pieces.append("...")
+        return "{" + ", ".join(pieces) + "}"
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 4 * self.maxlong:  # repr() refuses ints over 4,300 digits
+            return f"<an integer of about {int(x.bit_length() * 0.30103) + 1:,} digits>"
+        return super().repr_int(x, level)
+
+
+def excerpt(value: object, limit: int = 200) -> str:
+    """`repr(value)` for messages, at most about `limit` characters however big the value is."""
+    text = _Excerpt(limit).repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

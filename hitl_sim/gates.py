@@ -1,9 +1,11 @@
 """Which tools an agent puts to a human: read from its own `HumanInTheLoopMiddleware`.
 
-`gates_of(graph)` finds the middleware instance behind the compiled graph's
-`HumanInTheLoopMiddleware.after_model` node and returns its normalized `interrupt_on`
-(tool -> allowed decision types). Deep agents' subagents are reached through the `task` tool and
-their gates are merged in (a subagent's own `interrupt_on` replaces its parent's, per deepagents).
+`gates_of(graph)` finds every middleware instance behind the compiled graph's nodes (a
+`create_agent` hook node runs a bound method of its middleware) and returns the normalized
+`interrupt_on` (tool -> allowed decision types) of those that are `HumanInTheLoopMiddleware`
+instances, subclasses and renamed ones included. Deep agents' subagents are reached through the
+`task` tool and their gates are merged in (a subagent's own `interrupt_on` replaces its
+parent's, per deepagents).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 HITL_NODE = "HumanInTheLoopMiddleware.after_model"
+"""The review node of an unrenamed middleware (gates are found by isinstance, not by name)."""
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,34 @@ class AgentGates:
     gates: Mapping[str, tuple[str, ...]]
     conditional: frozenset[str] = frozenset()
     """Gated tools with a `when=` predicate: a call it lets through is not reviewed, by design."""
+    tools: tuple[str, ...] = ()
+    """The names of the agent's own tools (its `tools` node), sorted."""
+    middleware: tuple[str, ...] = ()
+    """The class names of the agent's middleware instances, in node order."""
+
+    @property
+    def ungated(self) -> tuple[str, ...]:
+        """The agent's tools that no gate of its own names (a `when=` gate counts as a gate)."""
+        return tuple(tool for tool in self.tools if tool not in self.gates)
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        """Gate names that name none of the agent's tools (e.g. a typo in `interrupt_on`)."""
+        return tuple(gate for gate in self.gates if gate not in self.tools)
 
 
-def _middleware(graph: Any) -> Any:
-    node = getattr(graph, "nodes", {}).get(HITL_NODE)
-    func = getattr(getattr(node, "bound", None), "func", None)
-    return getattr(func, "__self__", None)
+def middlewares_of(graph: Any) -> list[Any]:
+    """The `AgentMiddleware` instances behind the graph's nodes, in node order (each once)."""
+    from langchain.agents.middleware import AgentMiddleware
+
+    found: list[Any] = []
+    for node in getattr(graph, "nodes", {}).values():
+        bound = getattr(node, "bound", None)
+        for func in (getattr(bound, "func", None), getattr(bound, "afunc", None)):
+            owner = getattr(func, "__self__", None)
+            if isinstance(owner, AgentMiddleware) and not any(owner is m for m in found):
+                found.append(owner)
+    return found
 
 
 def tools_of(graph: Any) -> dict[str, Any]:
@@ -65,12 +90,19 @@ def all_tools(graph: Any) -> dict[str, Any]:
 def agents_of(graph: Any, agent: str | None = None) -> Iterator[AgentGates]:
     """Every agent in `graph`, the graph itself first; one without a HITL middleware (e.g. a
     deepagents subagent with `interrupt_on={}`) has mode None and no gates."""
-    middleware = _middleware(graph)
-    configs = getattr(middleware, "interrupt_on", {}) if middleware is not None else {}
+    from langchain.agents.middleware import HumanInTheLoopMiddleware
+
+    every = middlewares_of(graph)
+    found = [m for m in every if isinstance(m, HumanInTheLoopMiddleware)]
+    configs: dict[str, Any] = {}
+    for middleware in found:
+        configs.update(getattr(middleware, "interrupt_on", None) or {})
     gates = {tool: tuple(config.get("allowed_decisions") or ()) for tool, config in configs.items()}
-    mode = str(getattr(middleware, "interrupt_mode", "batched")) if middleware else None
+    mode = str(getattr(found[0], "interrupt_mode", "batched")) if found else None
     conditional = frozenset(tool for tool, cfg in configs.items() if cfg.get("when") is not None)
-    yield AgentGates(agent, mode, gates, conditional)
+    tools = tuple(sorted(tools_of(graph)))
+    names = tuple(type(m).__name__ for m in every)
+    yield AgentGates(agent, mode, gates, conditional, tools, names)
     for name, subgraph in _subagents(graph).items():
         if subgraph is not graph:
             yield from agents_of(subgraph, name)

@@ -215,7 +215,11 @@ class _FakeChatModel(BaseChatModel):
         _check_all(calls, scripted, label, bound)
         text = "".join(part.text for part in parts if isinstance(part, Say))
         tool_calls = [
-            {"name": made.name, "args": dict(made.args), "id": made.id or self._new_id()}
+            {
+                "name": made.name,
+                "args": dict(made.args),
+                "id": made.id if made.id is not None else self._new_id(),
+            }
             for made in calls
         ]
         return AIMessage(content=text, tool_calls=tool_calls)

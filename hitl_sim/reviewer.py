@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from hitl_sim.decisions import Decision
+from hitl_sim.decisions import Decision, check_span, reviewer_id
 from hitl_sim.errors import InvalidArgument, ScriptExhausted, UnexpectedInterrupt
 
 if TYPE_CHECKING:
@@ -340,6 +340,8 @@ class Reviewer:
             raise InvalidArgument(
                 f"timeout={timeout!r} is not a timedelta, e.g. timeout=timedelta(hours=24)."
             )
+        if timeout is not None:
+            check_span(timeout, "timeout", "A timeout")
         if (timeout is None) != (on_timeout is None):
             raise InvalidArgument(
                 "timeout= and on_timeout= go together: timeout=timedelta(hours=24), "
@@ -347,7 +349,7 @@ class Reviewer:
                 "deadline."
             )
         self._levels = levels
-        self._by = by
+        self._by = reviewer_id(by)
         self._timeout = timeout
         self._on_timeout = None if on_timeout is None else _checked(on_timeout, "on_timeout=")
         self._key = key

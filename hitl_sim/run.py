@@ -224,6 +224,13 @@ class Run:
         return "pending" if self.pending else "finished"
 
     @property
+    def ungated_tools(self) -> dict[str | None, tuple[str, ...]]:
+        """Each agent's tools that its own HITL config never gates (None: the graph itself; a
+        deep agent's subagent by name; agents that gate all their tools are left out). A tool
+        here runs without review unless the test's `gated=` names it."""
+        return {agent: own.ungated for agent, own in self.agent_gates.items() if own.ungated}
+
+    @property
     def messages(self) -> list[BaseMessage]:
         return list(self.final_state.get("messages", []))
 

@@ -1,8 +1,9 @@
 """Scenario files: the schema, and loading a YAML file into validated `Scenario`s.
 
-A file is parsed with `yaml.safe_load` (no code runs); named factories (`module:factory`) are only
-imported when the scenario runs. A malformed file raises `ScenarioError` naming the file, the
-line and key path, what was expected, and the fix. A file holds one scenario, or a small named set
+A file is parsed once by `hitl_sim.scenario_yaml` (PyYAML's safe loader, with limits: no code
+runs, nothing can hang or exhaust memory); named factories (`module:factory`) are only imported
+when the scenario runs. A malformed file raises `ScenarioError` naming the file, the line and key
+path, what was expected, and the fix. A file holds one scenario, or a small named set
 under `scenarios:` whose members share the file's other top-level keys.
 """
 
@@ -32,8 +33,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from hitl_sim import decisions as builders
-from hitl_sim.decisions import Decision
-from hitl_sim.errors import ScenarioError
+from hitl_sim.clock import start_time
+from hitl_sim.decisions import MAX_LATENCY, Decision
+from hitl_sim.errors import InvalidArgument, ScenarioError, excerpt
+from hitl_sim.scenario_yaml import read_yaml
 
 SUFFIXES = (".yaml", ".yml")
 SNAPSHOT_DIR = "__snapshots__"
@@ -60,9 +63,20 @@ class _Spec(BaseModel):
                     raise PydanticCustomError(
                         "unknown_key",
                         "unknown key '{key}'. Expected one of: {known}.{hint}",
-                        {"key": str(key), "known": ", ".join(known), "hint": hint},
+                        {
+                            "key": _short(key),
+                            "name": str(key),
+                            "known": ", ".join(known),
+                            "hint": hint,
+                        },
                     )
         return data
+
+
+def _short(key: Any, limit: int = 60) -> str:
+    """A key as messages show it: `str(key)`, elided past `limit` characters."""
+    text = str(key) if isinstance(key, str | int | float | bool | None) else excerpt(key, limit)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --- conditions (`when`) ------------------------------------------------------------------
@@ -215,7 +229,7 @@ class FactorySpec(_Spec):
     @classmethod
     def _factory_form(cls, value: str) -> str:
         if not FACTORY.match(value):
-            raise ValueError(f"{value!r} is not of the form 'package.module:callable'")
+            raise ValueError(f"{excerpt(value)} is not of the form 'package.module:callable'")
         return value
 
 
@@ -259,11 +273,11 @@ def _call_of(entry: Any) -> CallSpec:
             ((name, args),) = rest.items()
             if isinstance(name, str) and isinstance(args, Mapping | None):
                 if call_id is not None and not isinstance(call_id, str):
-                    raise ValueError(f"a tool-call id must be a string, got {call_id!r}")
+                    raise ValueError(f"a tool-call id must be a string, got {excerpt(call_id)}")
                 return CallSpec(name, dict(args or {}), call_id)
     raise ValueError(
         f"a tool call is written {{tool_name: {{arg: value}}}} (optionally with `id: c1`), "
-        f"got {entry!r}"
+        f"got {excerpt(entry)}"
     )
 
 
@@ -272,19 +286,19 @@ def _turn_of(value: Any) -> TurnSpec:
         return value
     if isinstance(value, Mapping) and len(value) == 1 and "say" in value:
         if not isinstance(value["say"], str):
-            raise ValueError(f"`say` takes the answer text, got {value['say']!r}")
+            raise ValueError(f"`say` takes the answer text, got {excerpt(value['say'])}")
         return TurnSpec(text=value["say"])
     if isinstance(value, Mapping) and len(value) == 1 and "call" in value:
         return TurnSpec(calls=(_call_of(value["call"]),))
     if isinstance(value, Mapping) and "calls" in value and set(value) <= {"calls", "say"}:
         calls = value["calls"]
         if not isinstance(calls, list) or not calls:
-            raise ValueError(f"`calls` takes a non-empty list of tool calls, got {calls!r}")
+            raise ValueError(f"`calls` takes a non-empty list of tool calls, got {excerpt(calls)}")
         text = value.get("say")
         return TurnSpec(calls=tuple(map(_call_of, calls)), text=text)
     raise ValueError(
         "a model turn is one of {say: text}, {call: {tool: {arg: value}}} or "
-        f"{{calls: [{{tool: {{...}}}}, ...]}}, got {value!r}"
+        f"{{calls: [{{tool: {{...}}}}, ...]}}, got {excerpt(value)}"
     )
 
 
@@ -298,18 +312,29 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def duration(value: Any) -> timedelta:
-    """`90`, `"90s"`, `"15m"`, `"2h"`, `"1d"` → timedelta."""
+def duration(value: Any, *, key: str | None = None) -> timedelta:
+    """`90`, `"90s"`, `"15m"`, `"2h"`, `"1d"` → timedelta, from 0 seconds to 365 days.
+
+    `key` names the value in the out-of-range message (`after: inf is out of range: ...`).
+    """
     if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
+        seconds: float = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value
+    else:
+        match = _DURATION.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError(
+                f"{excerpt(value)} is not a duration; write seconds (90) or e.g. '15m', '2h', '1d'"
+            )
+        seconds = float(match[1]) * _UNITS[match[2]]
+    if not 0 <= seconds <= MAX_LATENCY.total_seconds():  # False for nan
+        named = f"{key}: " if key else ""
         raise ValueError(
-            f"{value!r} is not a duration; write seconds (90) or e.g. '15m', '2h', '1d'"
+            f"{named}{excerpt(value)} is out of range: a duration is from 0 seconds to 365 days "
+            "(e.g. 90, '15m', '2h', '30d')"
         )
-    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+    return value if isinstance(value, timedelta) else timedelta(seconds=seconds)
 
 
 _DECISION_KEYS = ("approve", "edit", "reject", "respond", "answer", "update", "unchecked")
@@ -318,45 +343,55 @@ _DECISION_KEYS = ("approve", "edit", "reject", "respond", "answer", "update", "u
 def _decision_of(value: Any) -> Decision:
     if isinstance(value, Decision):
         return value
+    try:
+        return _decision(value)
+    except InvalidArgument as exc:  # what the builders refuse, reported with the file's line
+        raise ValueError(str(exc)) from None
+
+
+def _decision(value: Any) -> Decision:
     if value in ("approve", "reject"):
         value = {value: None}
     if not isinstance(value, Mapping):
         raise ValueError(
             "a decision is `approve`, `reject`, or a mapping like {reject: reason}, "
-            f"got {value!r}"
+            f"got {excerpt(value)}"
         )
     kinds = [key for key in value if key in _DECISION_KEYS]
     extra = [key for key in value if key not in (*_DECISION_KEYS, "by", "after", "redirect")]
     if len(kinds) != 1 or extra:
         raise ValueError(
             f"a decision has exactly one of {', '.join(_DECISION_KEYS)} plus optional `by`, "
-            f"`after` (and `redirect` for edit), got {dict(value)!r}"
+            f"`after` (and `redirect` for edit), got {excerpt(dict(value))}"
         )
     kind, body = kinds[0], value[kinds[0]]
-    common: dict[str, Any] = {"by": value.get("by"), "after": duration(value.get("after", 0))}
+    by = value.get("by")
+    if by is not None and not isinstance(by, str):
+        raise ValueError(f"`by` takes a reviewer id string, got {excerpt(by)}")
+    common: dict[str, Any] = {"by": by, "after": duration(value.get("after", 0), key="after")}
     if "redirect" in value and kind != "edit":
         raise ValueError("`redirect` belongs to an edit: {edit: {args...}, redirect: other_tool}")
     if kind == "approve":
         if body not in (None, {}):
-            raise ValueError(f"approve takes no value, got {body!r}")
+            raise ValueError(f"approve takes no value, got {excerpt(body)}")
         return builders.approve(**common)
     if kind == "reject":
         if body is not None and not isinstance(body, str):
-            raise ValueError(f"reject takes a reason string, got {body!r}")
+            raise ValueError(f"reject takes a reason string, got {excerpt(body)}")
         return builders.reject(body, **common)
     if kind == "respond":
         if not isinstance(body, str):
-            raise ValueError(f"respond takes the reply text, got {body!r}")
+            raise ValueError(f"respond takes the reply text, got {excerpt(body)}")
         return builders.respond(body, **common)
     if kind == "edit":
         if not isinstance(body, Mapping):
-            raise ValueError(f"edit takes the new arguments as a mapping, got {body!r}")
+            raise ValueError(f"edit takes the new arguments as a mapping, got {excerpt(body)}")
         if "redirect" in value:
             return builders.edit(str(value["redirect"]), dict(body), **common)
         return builders.edit(dict(body), **common)
     if kind == "update":
         if not isinstance(body, Mapping):
-            raise ValueError(f"update takes the state values as a mapping, got {body!r}")
+            raise ValueError(f"update takes the state values as a mapping, got {excerpt(body)}")
         return builders.update(dict(body), **common)
     if kind == "answer":
         return builders.answer(body, **common)
@@ -433,7 +468,9 @@ class ReviewerSpec(_Spec):
                 "on_timeout: {reject: Approval timeout}"
             )
         if self.factory is not None and not FACTORY.match(self.factory):
-            raise ValueError(f"factory {self.factory!r} is not of the form 'module:callable'")
+            raise ValueError(
+                f"factory {excerpt(self.factory)} is not of the form 'module:callable'"
+            )
         return self
 
 
@@ -450,6 +487,13 @@ class RunSpec(_Spec):
     unavailable."""
     gated: dict[str, tuple[str, ...]] | tuple[str, ...] | None = None
     clock: str | Literal[False] | None = None
+
+    @field_validator("clock")
+    @classmethod
+    def _clock_in_range(cls, value: str | Literal[False] | None) -> str | Literal[False] | None:
+        if isinstance(value, str):
+            start_time(value)
+        return value
 
 
 class TextSpec(_Spec):
@@ -641,17 +685,7 @@ def find_scenario_files(paths: Sequence[Path]) -> list[Path]:
 def load_scenarios(path: str | Path) -> list[Scenario]:
     """Every scenario in the file at `path` (one, or the members of a `scenarios:` set)."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(
-            f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}.\n"
-            "Fix the YAML syntax (indentation, quoting) at that line."
-        ) from None
+    data, root, values = read_yaml(path)
     if not isinstance(data, Mapping):
         raise ScenarioError(
             f"{path}: a scenario file holds a mapping (description:, agent:, model:, reviewer:, "
@@ -663,16 +697,24 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     if not isinstance(members, Mapping) or not members:
         raise ScenarioError(
             f"{path}:{_line(root, ('scenarios',))}: scenarios: expected a mapping of scenario "
-            f"name to its keys, got {members!r}.\nWrite `scenarios: {{name: {{run: ...}}, ...}}`."
+            f"name to its keys, got {excerpt(members)}.\n"
+            "Write `scenarios: {name: {run: ...}, ...}`."
+        )
+    if len(members) * values > MAX_SET_WORK:
+        raise ScenarioError(
+            f"{path}:{_line(root, ('scenarios',))}: scenarios: {len(members):,} members in a file "
+            f"of {values:,} values: each member is validated with the shared keys, more than "
+            f"{MAX_SET_WORK:,} values in all.\nSplit the set into several files."
         )
     shared = {k: v for k, v in data.items() if k != "scenarios"}
     loaded = []
     for name, member in members.items():
         if not isinstance(member, Mapping):
             raise ScenarioError(
-                f"{path}:{_line(root, ('scenarios', name))}: scenarios.{name}: expected a mapping "
-                f"of keys overriding the shared ones, got {member!r}.\nWrite `{name}: {{}}` to "
-                "use the shared keys unchanged."
+                f"{path}:{_line(root, ('scenarios', name))}: scenarios.{excerpt(name, 60)}: "
+                "expected a mapping "
+                f"of keys overriding the shared ones, got {excerpt(member)}.\n"
+                f"Write `{excerpt(name, 60)}: {{}}` to use the shared keys unchanged."
             )
         merged = _merged(shared, dict(member))
         loaded.append(_validated(path, root, merged, str(name), ("scenarios", str(name))))
@@ -694,6 +736,11 @@ def load_scenario(path: str | Path, name: str | None = None) -> Scenario:
     )
 
 
+MAX_SET_WORK = 500_000
+"""A `scenarios:` set's members times the file's values (each member is validated with the
+shared keys) is at most this: 100 members in a 5,000-value file (the catalog's are under 500)."""
+MAX_PROBLEMS = 20
+"""A malformed file's message lists at most this many problems (and counts the rest)."""
 MERGED_KEYS = ("run", "expect")
 """Set members override the shared keys; these two mappings are merged key by key instead."""
 
@@ -729,24 +776,26 @@ def _explain(
     path: Path, root: Any, data: Any, prefix: tuple[str, ...], exc: ValidationError
 ) -> str:
     errors = exc.errors()
-    which = f"scenario {prefix[-1]!r} of the file" if prefix else "scenario file"
+    which = f"scenario {excerpt(prefix[-1])} of the file" if prefix else "scenario file"
     lines = [f"{path}: {len(errors)} problem(s) in {which}:"]
-    for error in errors:
+    for error in errors[:MAX_PROBLEMS]:
         keys = _data_path(data, error["loc"])
         line = _line(root, (*prefix, *keys))
         if error["type"] == "unknown_key":
-            keys = (*keys, error["ctx"]["key"])
+            keys = (*keys, error["ctx"]["name"])
             line = _line(root, (*prefix, *keys))
         elif error["type"] == "missing":
             keys = (*keys, error["loc"][-1])
         where = _path_text(keys)
         lines.append(f"- {path}:{line}: {where}: {_what(error)}")
         lines.append(f"  Fix: {_fix(error, keys)}")
+    if len(errors) > MAX_PROBLEMS:
+        lines.append(f"- ... and {len(errors) - MAX_PROBLEMS} more; fix these first.")
     return "\n".join(lines)
 
 
 def _path_text(keys: Sequence[Any]) -> str:
-    text = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys).lstrip(".")
+    text = "".join(f"[{k}]" if isinstance(k, int) else f".{_short(k)}" for k in keys).lstrip(".")
     return text or "(top level)"
 
 
@@ -775,7 +824,7 @@ def _what(error: Mapping[str, Any]) -> str:
         return message
     if error["type"] == "value_error":
         return message
-    return f"{message} (got {error.get('input')!r})."
+    return f"{message} (got {excerpt(error.get('input'))})."
 
 
 def _fix(error: Mapping[str, Any], keys: tuple[Any, ...]) -> str:

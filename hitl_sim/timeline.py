@@ -171,6 +171,10 @@ def render(run: Run) -> str:
     """The whole run, one step per line (tool calls indented under their turn)."""
     start = run.steps[0].at if run.steps else None
     lines = [f"run on thread {_thread(run)}: {run.status}"]
+    lines.extend(
+        f"  ungated tools{_agent(agent)}: {', '.join(tools)}"
+        for agent, tools in run.ungated_tools.items()
+    )
     for step in run.steps:
         when = _offset(step.at, start) if start is not None else ""
         body = _line(step)

@@ -144,6 +144,7 @@ def test_the_timeline_reads_as_the_story_of_the_run():
     assert str(run) == "\n".join(
         [
             "run on thread <fresh thread>: finished",
+            "  ungated tools: read_file",
             "    +0s r0 model turn 1: calls",
             "               send_email(to='bob', body='hi')",
             "               delete_file(path='/srv/a')",
