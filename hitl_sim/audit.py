@@ -20,15 +20,39 @@ from itertools import groupby
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from hitl_sim.errors import InvalidArgument
-from hitl_sim.normalise import DEFAULT_REDACTED, Normaliser, seconds, timestamp
+from hitl_sim.normalise import (
+    DEFAULT_REDACTED,
+    Normaliser,
+    RedactOption,
+    run_normaliser,
+    seconds,
+    timestamp,
+)
 
 if TYPE_CHECKING:
     from hitl_sim.checks import Violation
     from hitl_sim.interrupts import PendingInterrupt
-    from hitl_sim.run import DecisionRecord, PolicyBlock, Run, RunError, Step, ToolExecution
+    from hitl_sim.run import (
+        DecisionRecord,
+        PolicyBlock,
+        Run,
+        RunError,
+        SideEffect,
+        Step,
+        ToolExecution,
+    )
 
 EventKind = Literal[
-    "interrupt", "decision", "resume", "tool", "blocked", "error", "finished", "pending", "failed"
+    "interrupt",
+    "decision",
+    "resume",
+    "tool",
+    "side_effect",
+    "blocked",
+    "error",
+    "finished",
+    "pending",
+    "failed",
 ]
 Timestamps = Literal["clock", "elapsed", "none"]
 
@@ -82,18 +106,20 @@ class AuditLog(Sequence[AuditEvent]):
         cls,
         run: Run,
         *,
-        redact: Iterable[str] | None = DEFAULT_REDACTED,
+        redact: RedactOption = ...,
         timestamps: Timestamps = "clock",
         normalise_ids: bool = True,
         normaliser: Normaliser | None = None,
     ) -> AuditLog:
         """Build the log of `run`.
 
-        `redact`: keys whose values are masked (case-insensitive, at any depth); `None` masks
-        nothing. `timestamps`: `"clock"` (the frozen clock's time, the default), `"elapsed"`
-        (seconds since the first event) or `"none"`. `normalise_ids=False` keeps raw ids.
+        `redact`: keys whose values are masked (by their words, at any depth; see
+        `hitl_sim.normalise.DEFAULT_REDACTED`); default the run's own (`simulate(redact=...)`),
+        `None` masks nothing. `timestamps`: `"clock"` (the frozen clock's time, the default),
+        `"elapsed"` (seconds since the first event) or `"none"`. `normalise_ids=False` keeps raw
+        ids.
         """
-        norm = normaliser or Normaliser(redact=redact, normalise_ids=normalise_ids)
+        norm = normaliser or run_normaliser(run, redact, normalise_ids=normalise_ids)
         return cls(_Builder(run, norm, timestamps).events(), norm)
 
     def __len__(self) -> int:
@@ -220,6 +246,8 @@ class _Builder:
             answered = [d.interrupt for d in self.run.decisions if d.resume == step.resume]
             labels = list(dict.fromkeys(self.interrupt_label(i) for i in answered))
             return "resume", {"answers": labels, "how": getattr(step.record, "how", None)}
+        if step.kind == "tool" and not hasattr(record, "call_id"):  # a `Spy`'s SideEffect
+            return "side_effect", self.side_effect(record)
         if step.kind == "tool":
             return "tool", self.tool(record)
         if step.kind == "blocked":
@@ -292,6 +320,13 @@ class _Builder:
             "agent": execution.agent,
         }
 
+    def side_effect(self, effect: SideEffect) -> dict[str, Any]:
+        return {
+            "name": effect.name,
+            "args": self.norm.plain(effect.args),
+            "kwargs": self.norm.plain(effect.kwargs) or None,
+        }
+
     def blocked(self, block: PolicyBlock) -> dict[str, Any]:
         return {
             "policy": block.policy,
@@ -350,7 +385,9 @@ def _stable_steps(run: Run) -> list[Step]:
         return at, record.name, json.dumps(record.args, sort_keys=True, default=repr)
 
     def block(step: Step) -> tuple[int, str | None] | None:
-        return (step.resume, step.record.agent) if step.kind == "tool" else None
+        if step.kind != "tool" or not hasattr(step.record, "call_id"):  # a Spy's side effect
+            return None
+        return step.resume, step.record.agent
 
     steps: list[Step] = []
     for key, group in groupby(run.steps, key=block):
@@ -404,6 +441,12 @@ def _describe_tool(d: Mapping[str, Any]) -> str:
     return f"{call} -> {d.get('result')!r}"
 
 
+def _describe_side_effect(d: Mapping[str, Any]) -> str:
+    args = [repr(a) for a in d.get("args", ())]
+    args += [f"{k}={v!r}" for k, v in (d.get("kwargs") or {}).items()]
+    return f"{d['name']}({', '.join(args)})"
+
+
 def _describe_blocked(d: Mapping[str, Any]) -> str:
     call = f"{d['tool']}({_args(d.get('args'))})"
     if "agent" in d:
@@ -425,6 +468,7 @@ _DESCRIBE = {
         f"{d.get('how', 'command')} answering " + (", ".join(d["answers"]) or "nothing")
     ),
     "tool": _describe_tool,
+    "side_effect": _describe_side_effect,
     "blocked": _describe_blocked,
     "error": _describe_error,
     "finished": lambda d: "",

@@ -74,7 +74,15 @@ def violations(run: Run, *, app_audit: Any = None, **options: bool) -> list[Viol
         from hitl_sim.audit import app_audit_violations
 
         found.extend(app_audit_violations(run, app_audit))
-    return found
+    return _masked(run, found)
+
+
+def _masked(run: Run, found: list[Violation]) -> list[Violation]:
+    """`found` with every secret the run saw masked in messages and evidence."""
+    if not found:
+        return found
+    text = run.redactor().text
+    return [Violation(v.check, text(v.message), tuple(map(text, v.evidence))) for v in found]
 
 
 def check(run: Run, *, app_audit: Any = None, **options: bool) -> None:
@@ -82,7 +90,7 @@ def check(run: Run, *, app_audit: Any = None, **options: bool) -> None:
     run.checked = True
     found = violations(run, app_audit=app_audit, **options)
     if found:
-        error = CheckFailed(failure_message(run, found))
+        error = CheckFailed(run.redactor().text(failure_message(run, found)))
         error.violations = found
         raise error
 

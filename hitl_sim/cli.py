@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from hitl_sim.errors import HitlSimError, ScenarioError
+from hitl_sim.normalise import Redactor
 
 if TYPE_CHECKING:
     from hitl_sim.scenario import Scenario
@@ -154,6 +155,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         else:
             status = "PASS" if result.passed else "FAIL"
             row = _Row(ident, description, status, result.seconds, result.report())
+        row.details = Redactor().text(row.details)  # secret pairs in any crash text, too
         rows.append(row)
         print(f"{row.id:<{width}}  {row.status:<6}  {row.seconds:5.2f}s", file=out, flush=True)
     for row in rows:

@@ -27,12 +27,14 @@ from collections.abc import (
     Callable,
     Collection,
     Generator,
+    Iterable,
     Iterator,
     Mapping,
     Sequence,
 )
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any, Literal
 
 from hitl_sim.capture import Capture, Recorder, Spy, now, recording
@@ -46,6 +48,7 @@ from hitl_sim.errors import (
     UnknownName,
 )
 from hitl_sim.interrupts import ActionRequest, PendingInterrupt, pending_in
+from hitl_sim.normalise import redaction_keys
 from hitl_sim.run import DecisionRecord, ResumeRecord, Run, RunError, Step, StreamEvent
 
 if TYPE_CHECKING:
@@ -60,6 +63,8 @@ STREAM_MODES = ["updates", "custom"]
 Mode = Literal["invoke", "stream"]
 Durability = Literal["sync", "async", "exit"]
 Gated = Mapping[str, Sequence[str] | bool] | Collection[str]
+Redact = Iterable[str] | EllipsisType | None
+"""`simulate(redact=...)`: the keys to mask; `...` the default; None masks nothing."""
 """`gated=`: tool names (every decision allowed) or tool -> allowed decision types."""
 
 
@@ -234,6 +239,8 @@ class _Session:
         rebuild: Callable[[], Any] | None,
         run: Run | None = None,
         durability: Durability | None = None,
+        redact: Redact = ...,
+        trace: bool = False,
     ) -> None:
         if mode not in ("invoke", "stream"):
             raise InvalidArgument(f"mode={mode!r} is not a mode. Expected 'invoke' or 'stream'.")
@@ -257,6 +264,9 @@ class _Session:
         self.rebuild = rebuild
         base, chosen = _thread_config(config if run is None else run.config, thread_id)
         self.run = run or Run(thread_id=chosen, config=base, expect_pending=expect_pending)
+        if redact is not ...:
+            self.run.redact = frozenset() if redact is None else redaction_keys(redact)
+        self.trace = trace
         self.recorder = Recorder(self.run)
         self.recorder.resume = max((step.resume for step in self.run.steps), default=0)
         self.config = _with_callback(base, Capture(self.recorder))
@@ -764,10 +774,31 @@ def _too_many_resumes(run: Run, limit: int) -> TooManyResumes:
 
 
 def _note_timeline(error: BaseException, run: Run) -> None:
+    redactor = run.redactor()
+    if error.args and all(isinstance(arg, str) for arg in error.args):
+        error.args = tuple(redactor.text(arg) for arg in error.args)
     if run.steps:
         from hitl_sim.timeline import render
 
         error.add_note(render(run))
+
+
+@contextlib.contextmanager
+def _tracing(enabled: bool) -> Iterator[None]:
+    """LangSmith tracing off for the block (whatever LANGSMITH_TRACING says), unless enabled:
+    a simulated run holds the test's secrets and must not send traces to a remote host."""
+    if enabled:
+        yield
+        return
+    from langchain_core.tracers.context import tracing_v2_callback_var
+    from langsmith.run_helpers import tracing_context
+
+    token = tracing_v2_callback_var.set(None)
+    try:
+        with tracing_context(enabled=False):
+            yield
+    finally:
+        tracing_v2_callback_var.reset(token)
 
 
 _Loop = Callable[["StateSnapshot"], Generator[_Op, Any, None]]
@@ -792,6 +823,7 @@ def _finished(chunks: Sequence[tuple[str, Any]]) -> _Finished | None:
 def _drive(session: _Session, loop_of: _Loop) -> Run:
     graph_state = session.graph.get_state(session.config)
     with (
+        _tracing(session.trace),
         session.frozen_at(session.clock_from(graph_state)),
         recording(session.recorder, session.watch),
     ):
@@ -839,6 +871,7 @@ def _perform(session: _Session, op: _Op) -> Any:
 async def _adrive(session: _Session, loop_of: _Loop) -> Run:
     graph_state = await session.graph.aget_state(session.config)
     with (
+        _tracing(session.trace),
         session.frozen_at(session.clock_from(graph_state), real_asyncio=True),
         recording(session.recorder, session.watch),
     ):
@@ -904,6 +937,8 @@ def simulate(
     expect_pending: bool = False,
     rebuild: Callable[[], Any] | None = None,
     durability: Durability | None = None,
+    redact: Redact = ...,
+    trace: bool = False,
 ) -> Run:
     """Run `graph` on `input`, answering every interrupt with `reviewer`, and return the `Run`.
 
@@ -913,6 +948,11 @@ def simulate(
     `ScriptExhausted` or `RealModelBlocked` raised inside the graph) raise, with the run's
     timeline attached as a note. `durability` is passed to every invoke (LangGraph's default,
     "async", when None); "exit" saves checkpoints only where each invoke stops.
+
+    `redact`: the keys whose values every output of the run masks (timeline, check failures,
+    audit log, snapshots, reports; see `hitl_sim.normalise.Redactor`); default
+    `hitl_sim.normalise.default_redacted()`, None masks nothing. LangSmith tracing is off during
+    the run whatever `LANGSMITH_TRACING` says; `trace=True` lets it trace.
     """
     session = _Session(
         graph,
@@ -928,6 +968,8 @@ def simulate(
         expect_pending=expect_pending,
         rebuild=rebuild,
         durability=durability,
+        redact=redact,
+        trace=trace,
     )
     return _drive(session, session.loop)
 
@@ -947,6 +989,8 @@ async def asimulate(
     expect_pending: bool = False,
     rebuild: Callable[[], Any] | None = None,
     durability: Durability | None = None,
+    redact: Redact = ...,
+    trace: bool = False,
 ) -> Run:
     """`simulate` with `ainvoke` / `astream` / `aget_state` (for async agents and checkpointers)."""
     session = _Session(
@@ -963,6 +1007,8 @@ async def asimulate(
         expect_pending=expect_pending,
         rebuild=rebuild,
         durability=durability,
+        redact=redact,
+        trace=trace,
     )
     return await _adrive(session, session.loop)
 
@@ -1073,6 +1119,8 @@ def _session_options(options: Mapping[str, Any]) -> dict[str, Any]:
         "expect_pending": False,
         "rebuild": None,
         "durability": None,
+        "redact": ...,
+        "trace": False,
     }
     unknown = sorted(set(options) - set(defaults))
     if unknown:

@@ -30,6 +30,10 @@ _GUARDED = {
     BaseLLM: ("_generate_helper", "_agenerate_helper", "stream", "astream"),
 }
 """The methods every call of a chat model / completion model goes through."""
+_NETWORK = ("get_token_ids", "get_num_tokens", "get_num_tokens_from_messages")
+"""A model's other methods that may reach its provider (token counting: Anthropic's count_tokens
+endpoint, tiktoken's download). Providers override them, so each loaded class that defines one
+is guarded, not only `BaseLanguageModel`."""
 _DEEPAGENTS_DEFAULT = "anthropic:claude-sonnet-4-6"
 """The model deepagents' `create_deep_agent(model=None)` builds (deepagents 0.7)."""
 
@@ -77,7 +81,8 @@ def override_models(
 @contextmanager
 def block_real_models(*, allow: tuple[type[Any], ...] = ()) -> Iterator[None]:
     """Inside the block, calling a chat, completion or decision model that is not a fake raises
-    `RealModelBlocked`.
+    `RealModelBlocked`: generating, streaming, and every other method that may reach the
+    provider (`get_num_tokens*`, `get_token_ids`).
 
     Fakes are hitl-sim's models (`ScriptedDecisionModel` too), langchain_core's fake models, and
     the classes in `allow`.
@@ -93,6 +98,11 @@ def _block(allow: tuple[type[Any], ...], substitute: Any) -> Iterator[None]:
             for name in names:
                 original = owner.__dict__[name]
                 stack.enter_context(_patched(owner, name, _guarded(original, allow)))
+        for model_class in _network_classes():
+            for name in _NETWORK:
+                if name in model_class.__dict__:
+                    original = model_class.__dict__[name]
+                    stack.enter_context(_patched(model_class, name, _guarded(original, allow)))
         decisions = _decision_base()
         if decisions is not None:
             for name in ("invoke", "ainvoke"):
@@ -100,6 +110,20 @@ def _block(allow: tuple[type[Any], ...], substitute: Any) -> Iterator[None]:
                 guarded = _guarded_decision(original, allow, substitute, name)
                 stack.enter_context(_patched(decisions, name, guarded))
         yield
+
+
+def _network_classes() -> list[type[Any]]:
+    """`BaseLanguageModel` and every loaded subclass that is not a fake."""
+    found: list[type[Any]] = []
+    todo: list[type[Any]] = [BaseLanguageModel]
+    while todo:
+        cls: type[Any] = todo.pop()
+        if cls in found:
+            continue
+        if not (cls.__module__ + ".").startswith(_FAKE_MODULES):
+            found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
 
 
 def _decision_base() -> type[Any] | None:

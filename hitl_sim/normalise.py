@@ -21,21 +21,42 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import os
 import re
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from types import EllipsisType
 from typing import Any, Literal
 
 IdKind = Literal["thread", "interrupt", "call", "message", "checkpoint", "id"]
 
 DEFAULT_REDACTED: frozenset[str] = frozenset(
-    {"password", "token", "api_key", "secret", "authorization"}
+    {
+        "password",
+        "passwd",
+        "passphrase",
+        "token",
+        "api_key",
+        "apikey",
+        "secret",
+        "authorization",
+        "auth",
+        "credential",
+        "credentials",
+        "private_key",
+        "cookie",
+        "bearer",
+    }
 )
-"""Keys whose values are masked by default (compared case-insensitively, `-` read as `_`)."""
+"""Keys whose values are masked by default. A key matches when its words (split at `_`, `-`,
+`.`, spaces and camelCase, compared case-insensitively) contain the entry's words in a row:
+`token` matches `access_token` and `refreshToken` but not `max_tokens`, `api_key` matches
+`X-Api-Key`. The entry `bearer` masks the credential of `Bearer <token>` in any string."""
 MASK = "***"
 
 _UNKNOWN_ID = re.compile(
@@ -67,6 +88,22 @@ _LOOKS_GENERATED = re.compile(r"^(?=.*\d).{6,}$")
 thread named `main` does not rename every `main` in the messages."""
 
 
+RedactOption = Iterable[str] | EllipsisType | None
+"""A `redact=` option: the keys to mask, `...` for the run's own (`simulate(redact=...)`), or
+None to mask nothing."""
+
+
+def run_normaliser(
+    run: Any, redact: RedactOption = ..., *, normalise_ids: bool = True
+) -> Normaliser:
+    """A normaliser for the outputs of `run` that masks `redact` (`...`: the run's keys) and
+    already knows every secret the run saw, so that an echo anywhere is masked."""
+    keys = getattr(run, "redact", DEFAULT_REDACTED) if redact is ... else redact
+    norm = Normaliser(redact=keys, normalise_ids=normalise_ids)
+    norm.learn(run)
+    return norm
+
+
 class _Label(str):
     """A label already given; the final string pass leaves it alone."""
 
@@ -81,7 +118,210 @@ def redaction_keys(keys: Iterable[str] | None) -> frozenset[str]:
 
 
 def _key(key: object) -> str:
-    return str(key).lower().replace("-", "_")
+    return "_".join(_words(key))
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def _words(key: object) -> tuple[str, ...]:
+    text = _CAMEL.sub("_", str(key)).lower()
+    return tuple(word for word in _NOT_ALNUM.split(text) if word)
+
+
+_default_redacted: list[frozenset[str]] = [DEFAULT_REDACTED]
+
+
+def default_redacted() -> frozenset[str]:
+    """The keys a run masks when `simulate(redact=...)` is not given: `DEFAULT_REDACTED`, or
+    what `redacting(...)` (the pytest ini option `hitl_sim_redact`) set."""
+    return _default_redacted[-1]
+
+
+@contextmanager
+def redacting(keys: Iterable[str] | None) -> Iterator[None]:
+    """Inside the block, runs mask `keys` by default (the plugin's `hitl_sim_redact`)."""
+    _default_redacted.append(frozenset(keys or ()))
+    try:
+        yield
+    finally:
+        _default_redacted.pop()
+
+
+_BEARER = re.compile(r"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9\-._~+/]{4,}=*)")
+_PAIR = re.compile(
+    r"""(?P<key>[A-Za-z][\w.-]*)(?P<kq>\\?["']?)(?P<sep>[ \t]*[:=][ \t]*)"""
+    r"""(?:(?P<q>\\?["'])(?P<quoted>.*?)(?P=q)|(?P<bare>[^\s"',;)}\]\\]+))"""
+)
+"""`key: value`, `key=value`, `"key": "value"`, `'key': 'value'` (also JSON escaped in JSON)."""
+_MAX_PARSE = 1_000_000
+"""Longer strings are not parsed as JSON when looking for secrets."""
+_MAX_DEPTH = 40
+
+
+class Redactor:
+    """Finds secrets and masks them, for every output channel of a run.
+
+    A secret is a value under a secret-looking key (see `DEFAULT_REDACTED`) at any depth,
+    including keys inside JSON-encoded strings (a tool result LangChain turned into JSON) and
+    `key=value` / `"key": "value"` pairs in text, or the credential of a `Bearer` header.
+    `learn(value)` collects the secrets of any data (a `Run`, messages, dicts, exceptions);
+    `text(s)` masks, in `s`, every secret pair and every value learnt (strings and the string
+    form of numbers of at least four characters), wherever it is echoed.
+    """
+
+    def __init__(self, keys: Iterable[str] | None = DEFAULT_REDACTED) -> None:
+        self.keys = redaction_keys(keys)
+        self._phrases = tuple(tuple(key.split("_")) for key in self.keys if key)
+        self.bearer = "bearer" in self.keys
+        self.secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        self._pattern_of: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
+
+    def is_secret(self, key: object) -> bool:
+        """Whether values under `key` are masked."""
+        if not self._phrases:
+            return False
+        words = _words(key)
+        return any(
+            words[i : i + len(phrase)] == phrase
+            for phrase in self._phrases
+            for i in range(len(words) - len(phrase) + 1)
+        )
+
+    def remember(self, value: Any, depth: int = 0) -> None:
+        """Add `value` (a secret, or a structure holding secrets) to what `text` masks."""
+        if depth > _MAX_DEPTH or isinstance(value, bool) or value is None:
+            return
+        if isinstance(value, int | float | str):
+            text = value if isinstance(value, str) else str(value)
+            if len(text) >= _MIN_SECRET:
+                self.secrets.add(text)
+            if isinstance(value, str):
+                self.learn(value, depth + 1)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                self.remember(item, depth + 1)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                self.remember(item, depth + 1)
+
+    def learn(self, value: Any, depth: int = 0, _seen: set[int] | None = None) -> None:
+        """Collect the secrets held anywhere in `value` (a `Run` and its records too)."""
+        if not self.keys or depth > _MAX_DEPTH or value is None:
+            return
+        if isinstance(value, str):
+            self._learn_text(value, depth)
+            return
+        if isinstance(value, bool | int | float | bytes):
+            return
+        seen = set() if _seen is None else _seen
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, Mapping):
+            for key, item in list(value.items()):
+                if self.is_secret(key):
+                    self.remember(item, depth + 1)
+                else:
+                    self.learn(item, depth + 1, seen)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in list(value):
+                self.learn(item, depth + 1, seen)
+        elif isinstance(value, BaseException):
+            self.learn(value.args, depth + 1, seen)
+            self._learn_text(str(value), depth + 1)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                self.learn(getattr(value, f.name, None), depth + 1, seen)
+        elif hasattr(type(value), "model_fields") and hasattr(value, "__dict__"):  # pydantic
+            self.learn(dict(vars(value)), depth + 1, seen)
+
+    def _learn_text(self, text: str, depth: int) -> None:
+        stripped = text.strip()
+        if stripped[:1] in ("{", "[") and len(stripped) <= _MAX_PARSE:
+            try:
+                parsed = json.loads(stripped)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict | list):
+                self.learn(parsed, depth + 1)
+        if self.bearer:
+            for match in _BEARER.finditer(text):
+                if match.group(1).lower() in ("bearer", "basic"):
+                    self.secrets.add(match.group(3))
+        for match in _PAIR.finditer(text):
+            value = match.group("quoted") or match.group("bare") or ""
+            kept = value == MASK or value.lower() in _WORDS_KEPT
+            if len(value) >= _MIN_SECRET and not kept and self.is_secret(match["key"]):
+                self.secrets.add(value)
+
+    def text(self, text: str) -> str:
+        """`text` with every secret pair, `Bearer` credential and learnt secret masked."""
+        text = self.mask_pairs(text)
+        pattern = self.pattern()
+        return text if pattern is None or not text else pattern.sub(MASK, text)
+
+    def mask_pairs(self, text: str) -> str:
+        """`text` with the values of secret `key=value` pairs and `Bearer` credentials masked."""
+        if not self.keys or not text:
+            return text
+        if self.bearer and ("earer" in text or "asic" in text):
+            text = _BEARER.sub(
+                lambda m: (
+                    m.group(1) + m.group(2) + MASK
+                    if m.group(1).lower() in ("bearer", "basic")
+                    else m.group(0)
+                ),
+                text,
+            )
+        return _PAIR.sub(self._mask_pair, text)
+
+    def _mask_pair(self, match: re.Match[str]) -> str:
+        if not self.is_secret(match["key"]):
+            return match.group(0)
+        value = match.group("quoted") if match.group("q") else match.group("bare")
+        bare = match.group("bare")
+        if value in (MASK, None) or (bare and bare.lower() in _WORDS_KEPT):
+            return match.group(0)
+        head = match["key"] + match["kq"] + match["sep"]
+        quote = match.group("q") or ""
+        return f"{head}{quote}{MASK}{quote}"
+
+    def pattern(self) -> re.Pattern[str] | None:
+        """The pattern of every learnt secret (longest first, not inside a longer word)."""
+        if not self.secrets:
+            return None
+        if self._pattern is None or self._pattern_of != self.secrets:
+            self._pattern_of = frozenset(self.secrets)
+            alternatives = "|".join(re.escape(s) for s in sorted(self.secrets, key=len)[::-1])
+            self._pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+        return self._pattern
+
+    def data(self, value: Any) -> Any:
+        """A copy of plain data (dicts, lists, strings) with secrets masked."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {k: MASK if self.is_secret(k) else self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return (
+                type(value)(self.data(v) for v in value)
+                if isinstance(value, list)
+                else tuple(self.data(v) for v in value)
+            )
+        return value
+
+
+_WORDS_KEPT = frozenset(
+    {"true", "false", "none", "null", "required", "optional", "str", "int", "bearer", "basic"}
+)
+"""Bare words after a secret key that are not secrets (`token: str`, `password=None`, the
+scheme of `Authorization: Bearer ...`)."""
 
 
 class Normaliser:
@@ -95,11 +335,11 @@ class Normaliser:
     def __init__(
         self, *, redact: Iterable[str] | None = DEFAULT_REDACTED, normalise_ids: bool = True
     ) -> None:
-        self.redact = redaction_keys(redact)
+        self.redactor = Redactor(redact)
+        self.redact = self.redactor.keys
         self.normalise_ids = normalise_ids
         self.labels: dict[tuple[str, Any], str] = {}
         self._counts: dict[str, int] = {}
-        self._secrets: set[str] = set()
         self._replacements: dict[str, str] = {}
 
     def label(self, kind: IdKind, raw: Any) -> str | None:
@@ -119,11 +359,19 @@ class Normaliser:
         return next((label for (_, r), label in self.labels.items() if r == raw), None)
 
     def is_secret(self, key: object) -> bool:
-        return _key(key) in self.redact
+        return self.redactor.is_secret(key)
+
+    def learn(self, value: Any) -> None:
+        """Collect the secrets of `value` (e.g. the whole `Run`) so that `finish()` masks them
+        wherever they are echoed."""
+        self.redactor.learn(value)
 
     def plain(self, value: Any) -> Any:
         """`value` as JSON-ready data (dicts with str keys, lists, scalars), secrets masked."""
-        if value is None or isinstance(value, bool | int | float | str):
+        if isinstance(value, str):
+            self.redactor.learn(value)
+            return value
+        if value is None or isinstance(value, bool | int | float):
             return value
         if isinstance(value, datetime):
             return timestamp(value)
@@ -156,21 +404,11 @@ class Normaliser:
         for key in sorted(value, key=str):
             item = value[key]
             if self.is_secret(key):
-                self._remember_secret(item)
+                self.redactor.remember(item)
                 out[str(key)] = MASK
             else:
                 out[str(key)] = self.plain(item)
         return out
-
-    def _remember_secret(self, value: Any) -> None:
-        if isinstance(value, str) and len(value) >= _MIN_SECRET:
-            self._secrets.add(value)
-        elif isinstance(value, Mapping):
-            for item in value.values():
-                self._remember_secret(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                self._remember_secret(item)
 
     def message(self, value: Any) -> dict[str, Any] | None:
         """A LangChain message as `{type, name, content, tool_calls, tool_call_id, status}`."""
@@ -202,7 +440,7 @@ class Normaliser:
         return self._finish(data, pattern)
 
     def _leftovers(self) -> re.Pattern[str] | None:
-        self._replacements = dict.fromkeys(self._secrets, MASK)
+        self._replacements = dict.fromkeys(self.redactor.secrets, MASK)
         if self.normalise_ids:
             for (_, raw), label in self.labels.items():
                 if isinstance(raw, str) and _LOOKS_GENERATED.search(raw):
@@ -231,7 +469,7 @@ class Normaliser:
         return self.text(key, pattern) if isinstance(key, str) else key
 
     def text(self, value: str, pattern: re.Pattern[str] | None) -> str:
-        value = stable_text(value)
+        value = self.redactor.mask_pairs(stable_text(value))
         if pattern is not None:
             value = pattern.sub(lambda m: self._replacements[m.group(0)], value)
         if self.normalise_ids:

@@ -38,6 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "sqlite, postgres; several kinds parametrize the test.",
     )
     _check_checkpointer_option(config)
+    _configure_redaction(config)
 
 
 # ---- the hitl_sim fixture and marker (owned by the reviewer/checks work, issue 3) --------------
@@ -132,6 +133,63 @@ def hitl_sim_fixture(request: pytest.FixtureRequest) -> Iterator[HitlSim]:
         pytest.fail(verdict, pytrace=False)
 
 
+# ---- redaction (issue 13): the secrets of every run a test made are masked in its report -----
+
+_RUNS = pytest.StashKey[Any]()
+
+
+def _configure_redaction(config: pytest.Config) -> None:
+    from hitl_sim.normalise import DEFAULT_REDACTED, redacting
+
+    extra = [str(key).strip() for key in config.getini("hitl_sim_redact") if str(key).strip()]
+    if extra:
+        stack = contextlib.ExitStack()
+        stack.enter_context(redacting(DEFAULT_REDACTED | set(extra)))
+        config.add_cleanup(stack.close)
+    if not config.pluginmanager.has_plugin("hitl-sim-redact"):
+        config.pluginmanager.register(_RedactPlugin(), "hitl-sim-redact")
+
+
+class _RedactPlugin:
+    """Masks, in a failed test's report (terminal, JUnit XML, xdist), every secret the test's
+    runs saw: the user's own assertion output and captured prints included."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        from hitl_sim.run import collect_runs
+
+        with collect_runs() as runs:
+            item.stash[_RUNS] = runs
+            try:
+                return (yield)
+            finally:
+                del item.stash[_RUNS]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        runs = item.stash.get(_RUNS, None)
+        if runs and report.failed:
+            redactors = [run.redactor() for run in runs[-_MAX_RUNS:]]
+
+            def mask(text: str) -> str:
+                for redactor in redactors:
+                    text = redactor.text(text)
+                return text
+
+            shown = report.longreprtext
+            if mask(shown) != shown:
+                report.longrepr = mask(shown)
+            report.sections = [(title, mask(content)) for title, content in report.sections]
+        return report
+
+
+_MAX_RUNS = 500
+"""The most recent runs of a test whose secrets its report masks (a fuzz test makes many)."""
+
+
 # ---- durable runs: checkpointer matrix (owned by the durability work, issue 7) ------------------
 # One `pytest_addoption` for the whole plugin lives here: other sections add their options in it.
 
@@ -151,6 +209,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default: blocked, so a test never reaches the network)",
         type="bool",
         default=False,
+    )
+    parser.addini(
+        "hitl_sim_redact",
+        "keys whose values every hitl-sim output masks, besides the defaults "
+        "(hitl_sim.normalise.DEFAULT_REDACTED); one a line",
+        type="linelist",
+        default=[],
     )
     parser.addini(
         "hitl_sim_scenarios",

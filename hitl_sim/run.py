@@ -9,7 +9,8 @@ snapshots read it. Every record carries `resume`: 0 for the first invocation, k 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from hitl_sim.decisions import Decision
     from hitl_sim.gates import AgentGates
     from hitl_sim.interrupts import ActionRequest, PendingInterrupt
+    from hitl_sim.normalise import Redactor
 
 RunStatus = Literal["finished", "pending", "failed"]
 StepKind = Literal[
@@ -195,6 +197,9 @@ class Run:
     the call runs, whatever each agent's own config says."""
     checked: bool = False
     """`check()` was called on this run (the pytest plugin then skips its teardown check)."""
+    redact: frozenset[str] | None = None
+    """The keys whose values every output of the run masks (`simulate(redact=...)`); None: the
+    default (`hitl_sim.normalise.default_redacted()` when the run was made)."""
     _error_read: RunError | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -265,6 +270,43 @@ class Run:
 
     def __str__(self) -> str:
         return self.timeline()
+
+    def __repr__(self) -> str:
+        """Short and secret-free (pytest prints it under a failed assertion)."""
+        return (
+            f"<Run on thread {self.thread_id!r}: {self.status}, {len(self.steps)} steps; "
+            "print(run) for its timeline>"
+        )
+
+    def __post_init__(self) -> None:
+        if self.redact is None:
+            from hitl_sim.normalise import default_redacted
+
+            self.redact = default_redacted()
+        for collected in _COLLECTORS:
+            collected.append(self)
+
+    def redactor(self) -> Redactor:
+        """The redactor of every output of this run, holding every secret the run saw."""
+        from hitl_sim.normalise import Redactor
+
+        found = Redactor(self.redact)
+        found.learn(self)
+        return found
+
+
+_COLLECTORS: list[list[Run]] = []
+
+
+@contextmanager
+def collect_runs() -> Iterator[list[Run]]:
+    """The runs made inside the block (the pytest plugin masks their secrets in its report)."""
+    made: list[Run] = []
+    _COLLECTORS.append(made)
+    try:
+        yield made
+    finally:
+        _COLLECTORS[:] = [other for other in _COLLECTORS if other is not made]
 
 
 def _internal(frame: Any) -> bool:

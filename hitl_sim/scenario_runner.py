@@ -53,7 +53,10 @@ class ScenarioResult:
         for index, run in enumerate(self.runs):
             title = "Run timeline:" if index == 0 else "Timeline of the run after a `then:` step:"
             lines.extend(["", title, run.timeline()])
-        return "\n".join(lines)
+        text = "\n".join(lines)
+        for run in self.runs:  # every secret a run saw, masked (hitl_sim.normalise.Redactor)
+            text = run.redactor().text(text)
+        return text
 
 
 def run_scenario(

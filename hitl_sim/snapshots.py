@@ -34,7 +34,7 @@ import yaml
 
 from hitl_sim.audit import AuditLog, Timestamps, unfinished_events
 from hitl_sim.errors import InvalidArgument
-from hitl_sim.normalise import DEFAULT_REDACTED, Normaliser
+from hitl_sim.normalise import RedactOption, run_normaliser
 
 if TYPE_CHECKING:
     from hitl_sim.run import Run
@@ -58,7 +58,7 @@ def snapshot_data(
     *,
     include: Iterable[Section] = DEFAULT_INCLUDE,
     state_keys: Iterable[str] | None = None,
-    redact: Iterable[str] | None = DEFAULT_REDACTED,
+    redact: RedactOption = ...,
     timestamps: Timestamps = "clock",
 ) -> dict[str, Any]:
     """The run's outcome as plain data, one key per included section, in `SECTIONS` order.
@@ -69,7 +69,7 @@ def snapshot_data(
     are `AuditLog.from_run`'s.
     """
     wanted = _sections(include)
-    norm = Normaliser(redact=redact)
+    norm = run_normaliser(run, redact)
     audit = unfinished_events(run, norm, timestamps)
     data: dict[str, Any] = {}
     if "status" in wanted:
@@ -94,7 +94,7 @@ def snapshot_text(
     *,
     include: Iterable[Section] = DEFAULT_INCLUDE,
     state_keys: Iterable[str] | None = None,
-    redact: Iterable[str] | None = DEFAULT_REDACTED,
+    redact: RedactOption = ...,
     timestamps: Timestamps = "clock",
 ) -> str:
     """`snapshot_data(run, ...)` as a YAML document: what a snapshot stores and diffs."""
@@ -183,7 +183,7 @@ def run_matcher(
     *,
     include: Iterable[Section] = DEFAULT_INCLUDE,
     state_keys: Iterable[str] | None = None,
-    redact: Iterable[str] | None = DEFAULT_REDACTED,
+    redact: RedactOption = ...,
     timestamps: Timestamps = "clock",
 ) -> Callable[..., Any]:
     """A syrupy matcher that stores every `Run` (and `AuditLog`) as its normalised text.
@@ -219,7 +219,7 @@ def assert_snapshot_file(
     *,
     update: bool = False,
     include: Iterable[Section] = DEFAULT_INCLUDE,
-    redact: Iterable[str] | None = DEFAULT_REDACTED,
+    redact: RedactOption = ...,
 ) -> None:
     """Compare a run's snapshot text with the file at `path`; write it instead when `update`.
 

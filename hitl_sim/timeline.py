@@ -8,10 +8,12 @@ from the run's first step (`+0s`, `+2h`), since a frozen clock makes them meanin
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
 from hitl_sim.interrupts import PendingInterrupt
+from hitl_sim.normalise import MASK, Redactor
 from hitl_sim.run import (
     DecisionRecord,
     ModelRequest,
@@ -25,16 +27,26 @@ from hitl_sim.run import (
 )
 
 WIDTH = 160
+_NO_REDACTION = Redactor(())
+_REDACTOR: ContextVar[Redactor | None] = ContextVar("hitl_sim_timeline_redactor", default=None)
+"""The run's redactor while `render` runs: every value is masked before it is cut short."""
+
+
+def _redactor() -> Redactor:
+    return _REDACTOR.get() or _NO_REDACTION
 
 
 def _short(value: Any, width: int = 80) -> str:
     text = value if isinstance(value, str) else repr(value)
-    text = text.replace("\n", "\\n")
+    text = _redactor().text(text).replace("\n", "\\n")
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _call(name: str, args: Mapping[str, Any]) -> str:
-    shown = ", ".join(f"{key}={_short(repr(value), 40)}" for key, value in args.items())
+    secret = _redactor().is_secret
+    shown = ", ".join(
+        f"{key}={MASK if secret(key) else _short(repr(value), 40)}" for key, value in args.items()
+    )
     return f"{name}({shown})"
 
 
@@ -168,7 +180,17 @@ def _thread(run: Run) -> str:
 
 
 def render(run: Run) -> str:
-    """The whole run, one step per line (tool calls indented under their turn)."""
+    """The whole run, one step per line (tool calls indented under their turn), every secret
+    the run saw masked (see `hitl_sim.normalise.Redactor`)."""
+    redactor = run.redactor()
+    token = _REDACTOR.set(redactor)
+    try:
+        return redactor.text(_render(run))
+    finally:
+        _REDACTOR.reset(token)
+
+
+def _render(run: Run) -> str:
     start = run.steps[0].at if run.steps else None
     lines = [f"run on thread {_thread(run)}: {run.status}"]
     lines.extend(

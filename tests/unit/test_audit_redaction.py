@@ -7,8 +7,8 @@ from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim import AuditLog, ScriptedChatModel, approve, call, edit, say, simulate
-from hitl_sim.normalise import DEFAULT_REDACTED, MASK, Normaliser
+from hitl_sim import AuditLog, ScriptedChatModel, Spy, approve, call, edit, say, simulate
+from hitl_sim.normalise import DEFAULT_REDACTED, MASK, Normaliser, Redactor
 from hitl_sim.snapshots import snapshot_text
 
 SECRET = "sk-live-0123456789"
@@ -94,11 +94,12 @@ def test_the_keys_are_configurable():
     assert snapshot_text(run, redact=("url",)).count(SECRET) > 0
 
 
-def test_a_dash_in_a_key_reads_as_an_underscore():
+def test_a_key_matches_by_its_words_in_any_spelling():
     norm = Normaliser()
-    assert norm.plain({"X-Api-Key": "abcd1234", "api-key": 1}) == {
-        "X-Api-Key": "abcd1234",
+    assert norm.plain({"X-Api-Key": "abcd1234", "api-key": 1, "max_tokens": 5}) == {
+        "X-Api-Key": MASK,
         "api-key": MASK,
+        "max_tokens": 5,
     }
     assert Normaliser(redact=["x-api-key"]).plain({"X_API_KEY": "v"}) == {"X_API_KEY": MASK}
 
@@ -125,3 +126,78 @@ def test_a_word_like_raw_id_is_labelled_but_not_replaced_in_text():
     assert norm.finish("merge main after call_7; call_77 untouched") == (
         "merge main after call-1; call_77 untouched"
     )
+
+
+def test_secrets_inside_json_strings_and_pairs_in_text_are_masked():
+    norm = Normaliser()
+    data = norm.finish(
+        norm.plain(
+            {
+                "result": '{"access_token": "tok-1234abcd", "nested": {"client_secret": "cs-99"}}',
+                "later": "we used tok-1234abcd again",
+                "header": "Authorization: Bearer eyJ.abc.def",
+                "text": "api_key=sk-x1, X-Api-Key: 'k-42'",
+            }
+        )
+    )
+    assert data == {
+        "header": f"Authorization: Bearer {MASK}",
+        "later": f"we used {MASK} again",
+        "result": f'{{"access_token": "{MASK}", "nested": {{"client_secret": "{MASK}"}}}}',
+        "text": f"api_key={MASK}, X-Api-Key: '{MASK}'",
+    }
+
+
+def test_a_masked_number_is_masked_where_its_digits_are_echoed():
+    norm = Normaliser()
+    data = norm.finish(norm.plain({"password": 48213977, "log": "pin 48213977; 482139770 kept"}))
+    assert data == {"log": f"pin {MASK}; 482139770 kept", "password": MASK}
+
+
+def test_common_spellings_match_and_lookalikes_do_not():
+    redactor = Redactor()
+    secret = [
+        "X-Api-Key", "access_token", "refreshToken", "client_secret", "private_key", "passwd",
+        "credentials", "Set-Cookie", "AUTHORIZATION", "apiKey", "db.password",
+    ]  # fmt: skip
+    assert [key for key in secret if not redactor.is_secret(key)] == []
+    plain = ["max_tokens", "tokenizer", "author", "keyboard", "path", "secretary_name"]
+    assert [key for key in plain if redactor.is_secret(key)] == []
+
+
+def test_simulate_redact_sets_the_keys_of_every_output():
+    run = api_run()
+    assert SECRET not in str(run)
+    graph_run = simulate_with(redact=("url",))
+    assert SECRET in str(graph_run) and "https://example.com" not in str(graph_run)
+    assert run_args(graph_run)["url"] == MASK
+    assert run_args(simulate_with(redact=None))["api_key"] == SECRET
+
+
+def simulate_with(**options):
+    model = ScriptedChatModel([call("call_api", url="https://example.com", headers={},
+                                    api_key=SECRET), say("done")])  # fmt: skip
+    graph = create_agent(model, tools=[call_api], checkpointer=InMemorySaver())
+    return simulate(graph, "call it", **options)
+
+
+def test_a_run_with_a_spy_has_an_audit_log_and_a_snapshot():
+    charge = Spy(lambda amount, token: f"charged {amount}", name="charge")
+
+    @tool
+    def pay(amount: int) -> str:
+        """Charge the customer."""
+        return charge(amount, token="tok-live-5566")
+
+    graph = create_agent(
+        ScriptedChatModel([call("pay", amount=40), say("Paid.")]),
+        tools=[pay],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"pay": True})],
+        checkpointer=InMemorySaver(),
+    )
+    run = simulate(graph, "pay 40", [approve()], watch=[charge])
+    [effect] = run.audit.of("side_effect")
+    assert effect.data == {"name": "charge", "args": [40], "kwargs": {"token": MASK}}
+    assert "charge(40, token='***')" in run.audit.render()
+    assert "event: side_effect" in snapshot_text(run)
+    assert "tok-live-5566" not in run.audit.to_jsonl() + snapshot_text(run) + str(run)
