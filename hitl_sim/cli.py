@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from hitl_sim.errors import HitlSimError, ScenarioError
+from hitl_sim.errors import HitlSimError, ScenarioError, Unsupported
 from hitl_sim.normalise import Redactor
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class _Row:
     id: str
     description: str
     status: str
-    """PASS, FAIL or ERROR."""
+    """PASS, FAIL, ERROR or SKIP (the installed libraries cannot run it; never a pass)."""
     seconds: float
     details: str = ""
 
@@ -146,6 +146,8 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             result = run_scenario(
                 scenario, update_snapshots=args.snapshot_update, checkpointer=args.checkpointer
             )
+        except Unsupported as exc:
+            row = _Row(ident, description, "SKIP", time.perf_counter() - began, str(exc))
         except HitlSimError as exc:
             seconds = time.perf_counter() - began
             row = _Row(ident, description, "ERROR", seconds, f"{type(exc).__name__}: {exc}")
@@ -162,17 +164,18 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         if row.status != "PASS":
             print(f"\n{'=' * 30} {row.status}: {row.id} {'=' * 30}\n{row.details}", file=out)
     total = time.perf_counter() - started
-    counts = {s: sum(r.status == s for r in rows) for s in ("PASS", "FAIL", "ERROR")}
+    counts = {s: sum(r.status == s for r in rows) for s in ("PASS", "FAIL", "ERROR", "SKIP")}
+    skipped = f", {counts['SKIP']} skipped" if counts["SKIP"] else ""
     print(
-        f"\n{counts['PASS']} passed, {counts['FAIL']} failed, {counts['ERROR']} errors "
-        f"in {total:.2f}s",
+        f"\n{counts['PASS']} passed, {counts['FAIL']} failed, {counts['ERROR']} errors"
+        f"{skipped} in {total:.2f}s",
         file=out,
     )
     if args.junit_xml is not None:
         _write_junit(rows, args.junit_xml, total)
     if counts["ERROR"]:
         return 2
-    return 1 if counts["FAIL"] or not rows else 0
+    return 1 if counts["FAIL"] or not counts["PASS"] else 0
 
 
 def _crash(ident: str, exc: Exception) -> str:
@@ -206,6 +209,7 @@ def _write_junit(rows: list[_Row], path: Path, total: float) -> None:
         tests=str(len(rows)),
         failures=str(sum(r.status == "FAIL" for r in rows)),
         errors=str(sum(r.status == "ERROR" for r in rows)),
+        skipped=str(sum(r.status == "SKIP" for r in rows)),
         time=f"{total:.3f}",
     )
     for row in rows:
@@ -218,7 +222,7 @@ def _write_junit(rows: list[_Row], path: Path, total: float) -> None:
             time=f"{row.seconds:.3f}",
         )
         if row.status != "PASS":
-            tag = "failure" if row.status == "FAIL" else "error"
+            tag = {"FAIL": "failure", "ERROR": "error", "SKIP": "skipped"}[row.status]
             first = (row.details.splitlines() or [""])[0][:200]
             element = ET.SubElement(case, tag, message=_xml_text(first))
             element.text = _xml_text(row.details)

@@ -86,6 +86,11 @@ class CheckpointerUnavailable(HitlSimError, RuntimeError):
     """A checkpointer cannot be opened here (e.g. no PostgreSQL server configured)."""
 
 
+class Unsupported(HitlSimError, RuntimeError):
+    """The installed libraries cannot run this scenario (e.g. AutoMode needs langchain 1.5).
+    `hitl-sim run` and pytest report it as skipped, with the reason; it never counts as passed."""
+
+
 class ProcessFailed(HitlSimError, RuntimeError):
     """A process the harness started (a resume in a new process) died without a result."""
 

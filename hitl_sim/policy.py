@@ -18,7 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hitl_sim.errors import ScenarioError
+from hitl_sim.errors import ScenarioError, Unsupported
 from hitl_sim.run import PolicyBlock, Step
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def auto_mode_agent(
     try:
         from langchain.agents.middleware import AutoModeMiddleware
     except ImportError as missing:
-        raise ScenarioError(
+        raise Unsupported(
             f"auto_mode_agent needs langchain >= 1.5 (AutoModeMiddleware): {missing}.\n"
             "Upgrade with pip install 'langchain>=1.5' 'langchain-core>=1.8', or select other "
             "scenarios (hitl-sim run -k <tag>; the AutoMode ones are tagged langchain-1.5)."

@@ -375,7 +375,7 @@ class ScenarioItem(pytest.Item):
         self.extra_keyword_matches.update(scenario.tags)
 
     def runtest(self) -> None:
-        from hitl_sim.errors import CheckpointerUnavailable
+        from hitl_sim.errors import CheckpointerUnavailable, Unsupported
         from hitl_sim.scenario_runner import run_scenario
 
         calls: list[str] = []
@@ -386,7 +386,7 @@ class ScenarioItem(pytest.Item):
                     update_snapshots=bool(getattr(self.config.option, "update_snapshots", False)),
                     checkpointer=selected_checkpointer(self.config),
                 )
-        except CheckpointerUnavailable as exc:
+        except (CheckpointerUnavailable, Unsupported) as exc:
             pytest.skip(str(exc))
         if calls and not any(
             message in failure for failure in result.failures for message in calls

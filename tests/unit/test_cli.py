@@ -198,3 +198,34 @@ def test_other_checkpointers_and_a_missing_path(scenarios):
         "error: nowhere: no such scenario file or directory.\n"
         "Give scenario files (.yaml) or directories that hold them.\n",
     )
+
+
+UNSUPPORTED_FACTORY = """\
+from hitl_sim.errors import Unsupported
+
+
+def make(model, checkpointer):
+    raise Unsupported("needs langchain >= 1.5 (AutoModeMiddleware)")
+"""
+
+
+def test_a_scenario_the_installed_libraries_cannot_run_is_skipped_not_passed(
+    scenarios, tmp_path, monkeypatch
+):
+    (tmp_path / "new_agents.py").write_text(UNSUPPORTED_FACTORY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (scenarios / "newer.yaml").write_text(
+        "description: x\nagent: {kind: factory, factory: 'new_agents:make'}\nmodel: [{say: hi}]\n"
+    )
+    report = tmp_path / "junit.xml"
+    status, out = run_cli("run", "scenarios", "--junit-xml", str(report))
+    assert status == 0
+    assert "scenarios/newer.yaml     SKIP     T\n" in out
+    assert "SKIP: scenarios/newer.yaml" in out and "needs langchain >= 1.5" in out
+    assert out.endswith("1 passed, 0 failed, 0 errors, 1 skipped in T\n")
+    (skipped,) = ET.parse(report).getroot().iter("skipped")
+    assert skipped.get("message") == "needs langchain >= 1.5 (AutoModeMiddleware)"
+
+    status, out = run_cli("run", "scenarios", "-k", "newer")
+    assert status == 1
+    assert out.endswith("0 passed, 0 failed, 0 errors, 1 skipped in T\n")
