@@ -564,7 +564,11 @@ def _responder(reviewer: Any, expect_pending: bool) -> Responder:
 def _agent_gates(graph: Any) -> dict[str | None, AgentGates]:
     from hitl_sim.gates import gates_by_agent
 
-    return gates_by_agent(graph)
+    found = gates_by_agent(graph)
+    own_name = getattr(graph, "name", None)  # create_agent(name=...): its interrupts carry it
+    if isinstance(own_name, str) and None in found and own_name not in found:
+        found[own_name] = found[None]
+    return found
 
 
 def _gated(

@@ -42,12 +42,24 @@ def _run(**options: Any) -> list[dict[str, Any]]:
     return seen
 
 
+def _forget_langsmith_env() -> None:
+    """langsmith caches what it read of the environment; an earlier test may have filled it."""
+    from langsmith import utils
+
+    utils.get_env_var.cache_clear()
+    utils.get_tracer_project.cache_clear()
+
+
 @pytest.fixture
 def tracing_on(monkeypatch):
     monkeypatch.setenv("LANGSMITH_TRACING", "true")
     monkeypatch.setenv("LANGSMITH_API_KEY", "lsv2-not-a-real-key")
     monkeypatch.setenv("LANGSMITH_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    _forget_langsmith_env()
     assert _tracing_seen() == {"enabled": True, "tracers": 1}
+    yield
+    monkeypatch.undo()
+    _forget_langsmith_env()
 
 
 def test_tracing_is_off_during_a_simulation_whatever_the_environment_says(tracing_on):

@@ -114,7 +114,9 @@ def test_the_violation_names_the_approval_and_the_block():
 def test_the_timeline_and_audit_log_show_the_block():
     agent = _agent(_model(), ScriptedDecisionModel([block("system file")]))
     run = simulate(agent, "delete /etc/hosts", [approve(by="ann")])
-    assert run.timeline().splitlines()[7:10] == [
+    lines = run.timeline().splitlines()
+    start = next(i for i, line in enumerate(lines) if "blocked by AutoModeMiddleware" in line)
+    assert lines[start : start + 3] == [
         "    +0s r1 blocked by AutoModeMiddleware (probability 1.00): system file",
         "               delete_file(path='/etc/hosts') did not run",
         "    +0s r1 model turn 2: says It was blocked.",
