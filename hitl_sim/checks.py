@@ -193,7 +193,7 @@ def _gated_for(run: Run, execution: ToolExecution) -> Mapping[str, tuple[str, ..
     """The gates that apply where the call ran: the tools the test alone declared, plus those
     the calling agent's own config always reviews (a subagent's config replaces its parent's in
     deepagents; a tool with a `when=` predicate is reviewed only when it says so)."""
-    own = run.agent_gates.get(execution.agent)
+    own = run.gates_of_agent(execution.agent)
     if own is None:
         return run.gated
     configured = {tool for agent in run.agent_gates.values() for tool in agent.gates}
@@ -554,7 +554,7 @@ def _gates_unknown(run: Run) -> list[Violation]:
     for interrupt in run.interrupts:
         if interrupt.kind not in ("batched", "per_call") or not interrupt.actions:
             continue
-        own = run.agent_gates.get(interrupt.agent)
+        own = run.gates_of_agent(interrupt.agent)
         if own is not None and own.mode is not None:
             continue
         found.append(
@@ -574,7 +574,7 @@ def _gates_unknown(run: Run) -> list[Violation]:
 
 
 def _middleware_names(run: Run, agent: str | None) -> str:
-    own = run.agent_gates.get(agent)
+    own = run.gates_of_agent(agent)
     if own is None:
         return "the agent was not reachable from the graph"
     return ", ".join(own.middleware) or "none"

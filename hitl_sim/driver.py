@@ -273,6 +273,8 @@ class _Session:
         self.run.declared_gates = _gated(None, gated, self.run.declared_gates)
         self.run.gated = _gated(graph, gated, self.run.gated)
         self.run.agent_gates = _agent_gates(graph)
+        name = getattr(graph, "name", None)  # create_agent(name=...): its records carry it
+        self.run.graph_name = name if isinstance(name, str) else None
         self.declined: set[str] = set()
         self.frozen: Any = None
 
@@ -564,11 +566,7 @@ def _responder(reviewer: Any, expect_pending: bool) -> Responder:
 def _agent_gates(graph: Any) -> dict[str | None, AgentGates]:
     from hitl_sim.gates import gates_by_agent
 
-    found = gates_by_agent(graph)
-    own_name = getattr(graph, "name", None)  # create_agent(name=...): its interrupts carry it
-    if isinstance(own_name, str) and None in found and own_name not in found:
-        found[own_name] = found[None]
-    return found
+    return gates_by_agent(graph)
 
 
 def _gated(

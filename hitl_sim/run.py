@@ -192,6 +192,9 @@ class Run:
     agent_gates: dict[str | None, AgentGates] = field(default_factory=dict)
     """Each agent's own HITL config (None: the graph itself; a deep agent's subagent by name): a
     call is judged by the gates of the agent that made it plus the tools only `gated=` names."""
+    graph_name: str | None = None
+    """The graph's own name (`create_agent(name=...)`): records made by the graph itself carry
+    it as their agent, so `gates_of_agent` reads it as the graph's own (None) entry."""
     declared_gates: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """What the test itself declared with `gated=` (tool -> allowed decisions): gated wherever
     the call runs, whatever each agent's own config says."""
@@ -227,6 +230,13 @@ class Run:
         if self._error is not None:
             return "failed"
         return "pending" if self.pending else "finished"
+
+    def gates_of_agent(self, agent: str | None) -> AgentGates | None:
+        """The HITL config of the agent a record names (the graph's own under its name too)."""
+        own = self.agent_gates.get(agent)
+        if own is None and agent is not None and agent == self.graph_name:
+            return self.agent_gates.get(None)
+        return own
 
     @property
     def ungated_tools(self) -> dict[str | None, tuple[str, ...]]:

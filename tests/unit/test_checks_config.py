@@ -267,3 +267,36 @@ def test_declaring_the_gates_answers_what_hitl_sim_cannot_read():
     agent = mail_agent({}, middleware=Delegating(inner))
 
     simulate(agent, "mail", [approve()], gated=["send_email"]).check()
+
+
+# ---------------------------------------------------------------- a named create_agent
+
+
+def named_mail_agent(gate: Any):
+    return create_agent(
+        ScriptedChatModel([call("send_email", to="all@example.com", body="hi"), say("Sent.")]),
+        tools=[send_email],
+        middleware=[gate],
+        checkpointer=InMemorySaver(),
+        name="mailer",
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_named_agent_is_judged_by_its_own_gates(mode):
+    gate = HumanInTheLoopMiddleware(interrupt_on={"send_email": True}, interrupt_mode=mode)
+    run = simulate(named_mail_agent(gate), "mail everyone", [approve()])
+
+    assert [i.agent for i in run.interrupts] == ["mailer"]
+    assert names(run) == []
+
+
+def test_a_named_agent_whose_middleware_runs_rejected_calls_is_caught():
+    from hitl_sim import reject
+    from hitl_sim.broken_agents import ExecutesRejectedCalls
+
+    gate = ExecutesRejectedCalls(interrupt_on={"send_email": True})  # its bug is batched-only
+    run = simulate(named_mail_agent(gate), "mail everyone", [reject("no")])
+
+    assert "rejected_call_ran" in names(run)
+    assert "gates_unknown" not in names(run)
