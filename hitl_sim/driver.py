@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from hitl_sim.capture import Capture, Recorder, Spy, now, recording
 from hitl_sim.clock import checkpoint_ids_after, start_time
+from hitl_sim.context import check_context, context_of, remember_context
 from hitl_sim.errors import (
     HitlSimError,
     InvalidArgument,
@@ -241,6 +242,8 @@ class _Session:
         durability: Durability | None = None,
         redact: Redact = ...,
         trace: bool = False,
+        context: Any = None,
+        who: str = "simulate()",
     ) -> None:
         if mode not in ("invoke", "stream"):
             raise InvalidArgument(f"mode={mode!r} is not a mode. Expected 'invoke' or 'stream'.")
@@ -253,6 +256,9 @@ class _Session:
             )
         self.run_options: dict[str, Any] = {} if durability is None else {"durability": durability}
         _require_checkpointer(graph)
+        check_context(graph, context, who)
+        if context is not None:
+            self.run_options["context"] = context
         self.graph = graph
         self.input = _as_input(input)
         self.responder = _responder(reviewer, expect_pending)
@@ -264,6 +270,7 @@ class _Session:
         self.rebuild = rebuild
         base, chosen = _thread_config(config if run is None else run.config, thread_id)
         self.run = run or Run(thread_id=chosen, config=base, expect_pending=expect_pending)
+        remember_context(self.run, context)
         if redact is not ...:
             self.run.redact = frozenset() if redact is None else redaction_keys(redact)
         self.trace = trace
@@ -941,6 +948,7 @@ def simulate(
     durability: Durability | None = None,
     redact: Redact = ...,
     trace: bool = False,
+    context: Any = None,
 ) -> Run:
     """Run `graph` on `input`, answering every interrupt with `reviewer`, and return the `Run`.
 
@@ -950,6 +958,10 @@ def simulate(
     `ScriptExhausted` or `RealModelBlocked` raised inside the graph) raise, with the run's
     timeline attached as a note. `durability` is passed to every invoke (LangGraph's default,
     "async", when None); "exit" saves checkpoints only where each invoke stops.
+
+    `context`: the run context (`runtime.context`), passed to every invoke of the run: a dict
+    of the graph's context schema's fields or an instance of it, checked against the schema
+    before anything runs (`hitl_sim.context.ContextMismatch`, an `InvalidArgument`).
 
     `redact`: the keys whose values every output of the run masks (timeline, check failures,
     audit log, snapshots, reports; see `hitl_sim.normalise.Redactor`); default
@@ -972,6 +984,7 @@ def simulate(
         durability=durability,
         redact=redact,
         trace=trace,
+        context=context,
     )
     return _drive(session, session.loop)
 
@@ -993,6 +1006,7 @@ async def asimulate(
     durability: Durability | None = None,
     redact: Redact = ...,
     trace: bool = False,
+    context: Any = None,
 ) -> Run:
     """`simulate` with `ainvoke` / `astream` / `aget_state` (for async agents and checkpointers)."""
     session = _Session(
@@ -1011,6 +1025,8 @@ async def asimulate(
         durability=durability,
         redact=redact,
         trace=trace,
+        context=context,
+        who="asimulate()",
     )
     return await _adrive(session, session.loop)
 
@@ -1032,9 +1048,10 @@ def resume(
     if isinstance(thread, Run):
         if thread.error is not None:
             raise _cannot_resume_failed(thread, thread.error)
-        session = _continuing(thread, graph, reviewer, options)
+        session = _continuing(thread, graph, reviewer, options, "resume()")
         return _drive(session, session.loop)
-    return simulate(graph, None, reviewer, **_named_thread(graph, thread), **options)
+    session = _on_thread(graph, thread, reviewer, options, "resume()")
+    return _drive(session, session.loop)
 
 
 async def aresume(
@@ -1047,9 +1064,10 @@ async def aresume(
     if isinstance(thread, Run):
         if thread.error is not None:
             raise _cannot_resume_failed(thread, thread.error)
-        session = _continuing(thread, graph, reviewer, options)
+        session = _continuing(thread, graph, reviewer, options, "aresume()")
         return await _adrive(session, session.loop)
-    return await asimulate(graph, None, reviewer, **_named_thread(graph, thread), **options)
+    session = _on_thread(graph, thread, reviewer, options, "aresume()")
+    return await _adrive(session, session.loop)
 
 
 def _named_thread(graph: Any, thread: str | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -1087,19 +1105,22 @@ def recover(run: Run, graph: Any, reviewer: Any = None, **options: Any) -> Run:
     `simulate()` would, appending to the same record. `options` are `simulate()`'s keyword
     options (`mode`, `clock`, `max_resumes`, `watch`, `rebuild`, ...).
     """
-    session = _continuing(run, graph, reviewer, options)
+    session = _continuing(run, graph, reviewer, options, "recover()")
     return _drive(session, lambda head: session.recover())
 
 
 async def arecover(run: Run, graph: Any, reviewer: Any = None, **options: Any) -> Run:
     """`recover` with the async graph API."""
-    session = _continuing(run, graph, reviewer, options)
+    session = _continuing(run, graph, reviewer, options, "arecover()")
     return await _adrive(session, lambda head: session.recover())
 
 
-def _continuing(run: Run, graph: Any, reviewer: Any, options: Mapping[str, Any]) -> _Session:
-    """A session that appends to `run` on its own thread."""
-    given = {"expect_pending": run.expect_pending, **options}
+def _continuing(
+    run: Run, graph: Any, reviewer: Any, options: Mapping[str, Any], who: str
+) -> _Session:
+    """A session that appends to `run` on its own thread (with the run's context unless
+    `options` give another: LangGraph keeps no context in checkpoints)."""
+    given = {"expect_pending": run.expect_pending, "context": context_of(run), **options}
     return _Session(
         graph,
         None,
@@ -1107,7 +1128,21 @@ def _continuing(run: Run, graph: Any, reviewer: Any, options: Mapping[str, Any])
         config=run.config,
         thread_id=run.thread_id,
         run=run,
+        who=who,
         **_session_options(given),
+    )
+
+
+def _on_thread(
+    graph: Any,
+    thread: str | Mapping[str, Any] | None,
+    reviewer: Any,
+    options: Mapping[str, Any],
+    who: str,
+) -> _Session:
+    """A session answering what is pending on a named thread, with a new run record."""
+    return _Session(
+        graph, None, reviewer, **_named_thread(graph, thread), who=who, **_session_options(options)
     )
 
 
@@ -1123,6 +1158,7 @@ def _session_options(options: Mapping[str, Any]) -> dict[str, Any]:
         "durability": None,
         "redact": ...,
         "trace": False,
+        "context": None,
     }
     unknown = sorted(set(options) - set(defaults))
     if unknown:

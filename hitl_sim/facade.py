@@ -67,6 +67,9 @@ class HitlSimOptions:
     expect_error: type[BaseException] | tuple[type[BaseException], ...] | None = None
     """The exception type(s) every run (that passes none itself) must fail with. A run whose
     graph raised fails the test unless it was expected or the test read `run.error`."""
+    context: Any = None
+    """The run context (`runtime.context`) for every run that passes none itself: a dict of the
+    graph's context schema's fields, or an instance of it (`simulate(context=...)`)."""
 
     def __post_init__(self) -> None:
         from hitl_sim.checks import CHECKS
@@ -154,6 +157,7 @@ class HitlSim:
             "max_resumes": o.max_resumes,
             "clock": o.clock,
             "expect_pending": o.expect_pending,
+            "context": o.context,
         }
         return (o.reviewer if reviewer is None else reviewer), {**defaults, **given}
 

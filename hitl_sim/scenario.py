@@ -50,6 +50,8 @@ class _Spec(BaseModel):
     """Base of every mapping in a scenario file: unknown keys are errors with a suggestion."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, populate_by_name=True)
+    _moved_keys: typing.ClassVar[dict[str, str]] = {}
+    """Keys that belong elsewhere, and the hint for them (`context` -> `run: {context: ...}`)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -60,6 +62,8 @@ class _Spec(BaseModel):
                 if key not in known:
                     close = difflib.get_close_matches(str(key), known, n=1)
                     hint = f" Did you mean {close[0]!r}?" if close else ""
+                    if str(key) in cls._moved_keys:
+                        hint = f" Did you mean {cls._moved_keys[str(key)]}?"
                     raise PydanticCustomError(
                         "unknown_key",
                         "unknown key '{key}'. Expected one of: {known}.{hint}",
@@ -487,6 +491,9 @@ class RunSpec(_Spec):
     unavailable."""
     gated: dict[str, tuple[str, ...]] | tuple[str, ...] | None = None
     clock: str | Literal[False] | None = None
+    context: dict[str, Any] | None = None
+    """The run context (`runtime.context`): the fields of the agent's context schema, checked
+    against it when the agent is built, before the run (`then:` steps get it too)."""
 
     @field_validator("clock")
     @classmethod
@@ -597,6 +604,8 @@ class StepSpec(_Spec):
     thread: str | None = "same"
     reviewer: Annotated[ReviewerSpec, BeforeValidator(_reviewer_of)] | None = None
     input: str | dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    """The context for this step's invokes (default: the run's `run.context`)."""
     expect: ExpectSpec = ExpectSpec()
 
     @field_validator("expect")
@@ -635,6 +644,10 @@ class Scenario(_Spec):
 
     name: str = ""
     path: Path | None = None
+
+    _moved_keys: typing.ClassVar[dict[str, str]] = {
+        "context": "`run: {context: {...}}` (the context is a run option)"
+    }
 
     @model_validator(mode="after")
     def _then_follows_a_run(self) -> Scenario:
@@ -719,6 +732,19 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
         merged = _merged(shared, dict(member))
         loaded.append(_validated(path, root, merged, str(name), ("scenarios", str(name))))
     return loaded
+
+
+def where_in_file(scenario: Scenario, keys: Sequence[Any]) -> str:
+    """`path:line` of the key at `keys` in `scenario`'s file (a set member's own key, else the
+    shared one); the scenario's id when it has no file."""
+    if scenario.path is None:
+        return scenario.where
+    data, root, _ = read_yaml(scenario.path)
+    members = data.get("scenarios") if isinstance(data, Mapping) else None
+    member = members.get(scenario.name) if isinstance(members, Mapping) else None
+    if isinstance(member, Mapping) and keys and keys[0] in member:
+        return f"{scenario.path}:{_line(root, ('scenarios', scenario.name, *keys))}"
+    return f"{scenario.path}:{_line(root, keys)}"
 
 
 def load_scenario(path: str | Path, name: str | None = None) -> Scenario:

@@ -126,6 +126,7 @@ async def _adrive_on(
 
 
 def _drive(graph: Any, phases: list[Phase], result: ScenarioResult) -> None:
+    _check_contexts(result.scenario, graph)
     previous: Run | None = None
     for label, expect, action in phases:
         try:
@@ -137,6 +138,7 @@ def _drive(graph: Any, phases: list[Phase], result: ScenarioResult) -> None:
 
 
 async def _adrive(graph: Any, phases: list[Phase], result: ScenarioResult) -> None:
+    _check_contexts(result.scenario, graph)
     previous: Run | None = None
     for label, expect, action in phases:
         try:
@@ -204,7 +206,33 @@ def _options(scenario: Scenario) -> dict[str, Any]:
         )
     if spec.clock is not None:
         options["clock"] = spec.clock
+    if spec.context is not None:
+        options["context"] = spec.context
     return options
+
+
+def _check_contexts(scenario: Scenario, graph: Any) -> None:
+    """Refuse a `run.context` (or a step's `context`) that does not fit the agent's context
+    schema, naming the file and line, before anything runs."""
+    from hitl_sim.context import ContextMismatch, check_context
+    from hitl_sim.errors import ScenarioError
+    from hitl_sim.scenario import where_in_file
+
+    given: list[tuple[tuple[Any, ...], Any]] = [(("run", "context"), scenario.run.context)]
+    for index, step in enumerate(scenario.then):
+        if step.context is not None:
+            given.append((("then", index, "context"), step.context))
+    for keys, context in given:
+        try:
+            check_context(graph, context, "the scenario")
+        except ContextMismatch as mismatch:
+            key = ".".join(str(k) if isinstance(k, str) else f"[{k}]" for k in keys)
+            key = key.replace(".[", "[")
+            raise ScenarioError(
+                f"{where_in_file(scenario, keys)}: {key}: {mismatch}".replace(
+                    "Fix: drop the context,", "Fix: drop `context:`,"
+                )
+            ) from None
 
 
 def _unavailable(scenario: Scenario) -> bool:
@@ -233,6 +261,8 @@ def _step(
     assert previous is not None  # a step follows a run
     options = {k: v for k, v in options.items() if k != "thread_id"}
     options["expect_pending"] = bool(step.reviewer and step.reviewer.unavailable)
+    if step.context is not None:
+        options["context"] = step.context
     thread = previous.thread_id if step.thread == "same" else step.thread
     asynchronous = scenario.run.async_
     if step.action == "recover":

@@ -387,5 +387,5 @@ def test_recover_refuses_options_simulate_does_not_have():
 
     assert str(caught.value) == (
         "Unknown option(s) 'retries'. Expected simulate()'s keyword options: mode, gated, "
-        "max_resumes, clock, watch, expect_pending, rebuild, durability, redact, trace."
+        "max_resumes, clock, watch, expect_pending, rebuild, durability, redact, trace, context."
     )
