@@ -132,17 +132,116 @@ class ReversedDecisions(ForkedApproval):
         return dict(zip(indices, reversed(decisions), strict=True))
 
 
+class TakesAnyDecisionForApproval(Middleware):
+    """Bug: only an edit is treated specially; any other decision (reject, respond, a type the
+    middleware does not know) lets the call run, as a fork that tests `!= "edit"` would."""
+
+    @staticmethod
+    def _process_decision(
+        decision: Any, tool_call: ToolCall, config: Any
+    ) -> tuple[ToolCall | None, ToolMessage | None]:
+        if decision.get("type") == "edit":
+            return HumanInTheLoopMiddleware._process_decision(decision, tool_call, config)
+        return tool_call, None
+
+    def _resolve_per_call(self, request: Any) -> Any:
+        config = self.interrupt_on.get(request.tool_call["name"])
+        if config is None:
+            return request, None
+        decision = interrupt(self._tool_approval_request(request, config))
+        if decision.get("type") == "edit":
+            executed = decision["edited_action"]
+            return self._apply_edit(request, executed), executed
+        return request, None
+
+
+class Reframes(Middleware):
+    """A fork that rebuilds the reject/respond ToolMessage itself; `reframe` is the bug."""
+
+    def reframe(self, message: ToolMessage) -> ToolMessage:
+        """The message the fork sends instead of the real middleware's."""
+        return message
+
+    def _process_decision(  # type: ignore[override]
+        self, decision: Any, tool_call: ToolCall, config: Any
+    ) -> tuple[ToolCall | None, ToolMessage | None]:
+        revised, message = HumanInTheLoopMiddleware._process_decision(decision, tool_call, config)
+        return revised, (self.reframe(message) if message is not None else None)
+
+    def _resolve_per_call(self, request: Any) -> Any:
+        resolved = super()._resolve_per_call(request)
+        return self.reframe(resolved) if isinstance(resolved, ToolMessage) else resolved
+
+
+class RejectsAsSuccess(Reframes):
+    """Bug: a reject is sent with status 'success', so the model reads it as the tool's result."""
+
+    def reframe(self, message: ToolMessage) -> ToolMessage:
+        return message.model_copy(update={"status": "success"})
+
+
+class BareRejectReason(Reframes):
+    """Bug: the reject reason is sent alone, without saying the user rejected the call."""
+
+    def reframe(self, message: ToolMessage) -> ToolMessage:
+        content = str(message.content)
+        _, found, reason = content.partition(" with reason: ")
+        return message.model_copy(update={"content": reason if found else content})
+
+
+class UnnamedReplies(Reframes):
+    """Bug: the reply carries no tool name."""
+
+    def reframe(self, message: ToolMessage) -> ToolMessage:
+        return message.model_copy(update={"name": None})
+
+
+class RepliesToAnotherCall(Reframes):
+    """Bug: the reply answers a made-up call id, so the rejected call has no answer."""
+
+    def reframe(self, message: ToolMessage) -> ToolMessage:
+        return message.model_copy(update={"tool_call_id": f"{message.tool_call_id}-reply"})
+
+
+class RedirectingEdits(Middleware):
+    """Bug (per_call): the review interrupt has no `response_schema`, so an edit may name
+    another tool, which then runs on this call's review, skipping its own gate."""
+
+    def _resolve_per_call(self, request: Any) -> Any:
+        from langchain.agents.middleware.human_in_the_loop import _answer_message
+
+        config = self.interrupt_on.get(request.tool_call["name"])
+        if config is None:
+            return request, None
+        decision = interrupt(self._tool_approval_request(request, config))
+        if decision["type"] == "approve":
+            return request, None
+        if decision["type"] == "edit":
+            executed = decision["edited_action"]
+            return self._apply_edit(request, executed), executed
+        return _answer_message(request.tool_call, decision)
+
+
+class HidesEdits(Middleware):
+    """Bug: the edited call runs, but the model is never told (no edit notice on the result,
+    and its own message still shows the original call)."""
+
+    def _annotate_edited_result(self, result: Any, request: Any, executed: Any) -> Any:
+        return result
+
+
 def _agent(
     middleware: type[Middleware],
     model: Any,
     tools: Sequence[BaseTool],
     checkpointer: Any,
     interrupt_on: Mapping[str, Any],
+    interrupt_mode: Any = "batched",
 ) -> Any:
     return create_agent(
         model,
         tools=list(tools),
-        middleware=[middleware(interrupt_on=dict(interrupt_on))],
+        middleware=[middleware(interrupt_on=dict(interrupt_on), interrupt_mode=interrupt_mode)],
         checkpointer=checkpointer,
     )
 
@@ -151,3 +250,10 @@ executes_rejected_calls = partial(_agent, ExecutesRejectedCalls)
 ignores_edits = partial(_agent, IgnoresEdits)
 reviews_only_first_call = partial(_agent, ReviewsOnlyFirstCall)
 reversed_decisions = partial(_agent, ReversedDecisions)
+takes_any_decision_for_approval = partial(_agent, TakesAnyDecisionForApproval)
+rejects_as_success = partial(_agent, RejectsAsSuccess)
+bare_reject_reason = partial(_agent, BareRejectReason)
+unnamed_replies = partial(_agent, UnnamedReplies)
+replies_to_another_call = partial(_agent, RepliesToAnotherCall)
+redirecting_edits = partial(_agent, RedirectingEdits)
+hides_edits = partial(_agent, HidesEdits)

@@ -5,7 +5,9 @@ violation with its evidence, and `run.check(ran_twice=False)` switches one off:
 
 - ``unapproved_call``: a gated tool ran with no approve/edit decision for that call (gated tools
   are the test's `gated=` plus the agent's own HITL config, so a call the middleware never put to
-  the reviewer is caught too), or an approved call ran with other arguments than were reviewed;
+  the reviewer is caught too), or on a decision the middleware took for approval although it is
+  none (an unknown type, or an approve/edit its gate does not allow), or an approved call ran
+  with other arguments than were reviewed;
 - ``rejected_call_ran``: a call the reviewer rejected (or answered with `respond`) ran;
 - ``edit_not_applied``: an edited call ran with another tool or other arguments than the edit's;
 - ``approved_call_dropped``: an approved or edited call that never ran, in a finished run (a
@@ -24,10 +26,20 @@ violation with its evidence, and `run.check(ran_twice=False)` switches one off:
   sharing that gate has (e.g. `send_mail` for `send_email`): the gate reviews nothing;
 - ``gates_unknown``: tool calls were put to the reviewer by an agent in which no
   `HumanInTheLoopMiddleware` instance was found, so its gates (and ``unapproved_call``) are unknown.
+- ``reply_differs``: the ToolMessage the model got for a reject or respond differs from what the
+  installed `HumanInTheLoopMiddleware` sends for that decision (content, status, name,
+  tool_call_id), or there is none;
+- ``edit_skipped_gate``: an edit redirected a call to another gated tool, which then ran on this
+  call's review instead of its own;
+- ``edit_not_told``: an edited call ran and the model's next request shows neither the executed
+  call nor an edit notice naming it;
+- ``all_or_nothing`` (off unless `all_or_nothing=True`): a tool ran while a gated call of the same
+  model turn still waited for review (per_call mode; see `Run.ran_before_review`).
 
 Decisions are matched to executions by tool call id: batched action i is the i-th gated call of
 the AIMessage that caused the interrupt (the driver fills `ActionRequest.tool_call_id`); per_call
-payloads carry the id themselves.
+payloads carry the id themselves. Ids may repeat across model turns, so a decision is for an
+execution only if no model turn between them made a call with the same id.
 """
 
 from __future__ import annotations
@@ -40,9 +52,10 @@ from typing import TYPE_CHECKING, Any
 from hitl_sim.errors import CheckFailed, InvalidArgument
 
 if TYPE_CHECKING:
+    from hitl_sim.interrupts import PendingInterrupt
     from hitl_sim.run import DecisionRecord, PolicyBlock, Run, SideEffect, ToolExecution
 
-__all__ = ["CHECKS", "Violation", "check", "violations"]
+__all__ = ["CHECKS", "OPT_IN", "Violation", "check", "ran_before_review", "violations"]
 
 
 @dataclass(frozen=True)
@@ -151,21 +164,51 @@ def _payload_type(record: DecisionRecord) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
+def _step_index(run: Run, record: Any) -> int | None:
+    """Where `record` (a decision, execution, ...) sits in the timeline."""
+    return next((i for i, step in enumerate(run.steps) if step.record is record), None)
+
+
+def _turn_calls(step: Any) -> list[Mapping[str, Any]]:
+    """The tool calls a model turn made (nothing for other steps)."""
+    if step.kind != "model_turn":
+        return []
+    return list(getattr(getattr(step.record, "response", None), "tool_calls", None) or ())
+
+
+def _made_between(run: Run, start: int | None, end: int | None, call_id: str | None) -> bool:
+    """Whether a model turn strictly between steps `start` and `end` made a call with this id
+    (providers do not guarantee unique ids: such a call is another call)."""
+    if start is None or call_id is None:
+        return False
+    stop = len(run.steps) if end is None else end
+    return any(
+        call.get("id") == call_id
+        for step in run.steps[start + 1 : stop]
+        for call in _turn_calls(step)
+    )
+
+
 def _decision_for(run: Run, execution: ToolExecution) -> DecisionRecord | None:
     """The latest tool-review decision for this execution's call, sent no later than it ran.
 
-    Models may reuse call ids across turns: a call a model turn made after the decision is
-    another call, even with the same id.
+    Models may reuse call ids across turns: a decision is for this execution only if no model
+    turn between the decision and the execution made a call with the same id (that later call
+    is another one, with its own decision).
     """
     found: DecisionRecord | None = None
+    ran_at = _step_index(run, execution)
     for record in run.decisions:
         action = record.action
         if action is None or record.resume > execution.resume:
             continue
         if execution.call_id is not None and action.tool_call_id is not None:
-            same = action.tool_call_id == execution.call_id and not _made_after(
-                run, record, execution
+            decided = _step_index(run, record)
+            same = action.tool_call_id == execution.call_id and not _made_between(
+                run, decided, ran_at, execution.call_id
             )
+            if ran_at is not None and decided is not None and decided > ran_at:
+                same = False
         else:
             same = action.name == execution.name and dict(action.args) == dict(execution.args)
         if same:
@@ -173,17 +216,21 @@ def _decision_for(run: Run, execution: ToolExecution) -> DecisionRecord | None:
     return found
 
 
-def _made_after(run: Run, record: DecisionRecord, execution: ToolExecution) -> bool:
-    """Whether a model turn after `record` made the call `execution` ran (same id, same tool)."""
-    decided = next((i for i, step in enumerate(run.steps) if step.record is record), None)
-    if decided is None:
-        return False
-    return any(
-        call.get("id") == execution.call_id and call.get("name") == execution.name
-        for step in run.steps[decided + 1 :]
-        if step.kind == "model_turn"
-        for call in (getattr(getattr(step.record, "response", None), "tool_calls", None) or ())
-    )
+def _origin(run: Run, execution: ToolExecution) -> int | None:
+    """The timeline index of the model turn that made the call `execution` ran (the last turn
+    before it with that call id, preferring turns of the same agent); None when unknown."""
+    if execution.call_id is None:
+        return None
+    ran_at = _step_index(run, execution)
+    before = run.steps if ran_at is None else run.steps[:ran_at]
+    turns = [
+        i
+        for i, step in enumerate(before)
+        if any(call.get("id") == execution.call_id for call in _turn_calls(step))
+    ]
+    own = [i for i in turns if getattr(run.steps[i].record, "agent", None) == execution.agent]
+    chosen = own or turns
+    return chosen[-1] if chosen else None
 
 
 # ---------------------------------------------------------------- the checks
@@ -222,6 +269,32 @@ def _unapproved_call(run: Run) -> list[Violation]:
                 )
             continue
         action = record.action
+        if kind not in _DECISION_TYPES:
+            found.append(
+                Violation(
+                    "unapproved_call",
+                    f"{execution.name} ran on a {kind!r} decision, which is not approve or edit: "
+                    "the middleware took it for approval (the real HumanInTheLoopMiddleware "
+                    "refuses it as an unexpected human decision).",
+                    (_decided(record), _ran(execution)),
+                )
+            )
+            continue
+        if (
+            kind in ("approve", "edit")
+            and action is not None
+            and action.allowed
+            and kind not in action.allowed
+        ):
+            found.append(
+                Violation(
+                    "unapproved_call",
+                    f"{execution.name} ran on {kind}, which its gate does not allow (allowed: "
+                    f"{', '.join(action.allowed)}): the middleware took it for approval.",
+                    (_decided(record), _ran(execution)),
+                )
+            )
+            continue
         if (
             kind == "approve"
             and action is not None
@@ -302,15 +375,20 @@ def _edit_not_applied(run: Run) -> list[Violation]:
 
 
 _MISSING = object()
+_DECISION_TYPES = ("approve", "edit", "reject", "respond")
 
 
 def _superseded(run: Run, record: DecisionRecord) -> bool:
     """A later resume answered the same call again (e.g. recover() after a poisoned answer)."""
     call_id = record.action.tool_call_id if record.action is not None else None
-    return call_id is not None and any(
+    if call_id is None:
+        return False
+    decided = _step_index(run, record)
+    return any(
         later.resume > record.resume
         and later.action is not None
         and later.action.tool_call_id == call_id
+        and not _made_between(run, decided, _step_index(run, later), call_id)
         for later in run.decisions
     )
 
@@ -344,8 +422,12 @@ def _approved_call_dropped(run: Run) -> list[Violation]:
         assert action is not None
         if _blocked_after(run, record) is not None:
             continue  # not dropped: a policy refused it (approved_call_blocked)
+        decided = _step_index(run, record)
         if not any(
-            e.call_id == action.tool_call_id and e.resume >= record.resume for e in run.executed
+            e.call_id == action.tool_call_id
+            and e.resume >= record.resume
+            and not _made_between(run, decided, _step_index(run, e), e.call_id)
+            for e in run.executed
         ):
             found.append(
                 Violation(
@@ -387,7 +469,10 @@ def _ran_twice(run: Run) -> list[Violation]:
     found: list[Violation] = []
     groups: dict[tuple[Any, ...], list[ToolExecution]] = {}
     for execution in run.executed:
-        key = (execution.call_id, execution.name, _args_text(execution.args))
+        # A reused call id in a later model turn is another call (providers do not guarantee
+        # unique ids), so the turn that made the call is part of its identity.
+        origin = _origin(run, execution)
+        key = (execution.call_id, execution.name, _args_text(execution.args), origin)
         groups.setdefault(key, []).append(execution)
     for attempts in groups.values():
         # An attempt that raised is not a run: a retry after it (ToolRetryMiddleware, or a
@@ -580,6 +665,269 @@ def _middleware_names(run: Run, agent: str | None) -> str:
     return ", ".join(own.middleware) or "none"
 
 
+# ------------------------------------------------- what the model is told, and when tools ran
+
+
+def _next_request(run: Run, after: int | None, call_id: str, names: tuple[str, ...]) -> Any:
+    """The first model request after step `after` whose history holds the AIMessage that made
+    the call (`call_id`, one of `names`): what the model was told about it. None if none."""
+    if after is None:
+        return None
+    for step in run.steps[after + 1 :]:
+        if step.kind != "model_turn":
+            continue
+        if _made_in(step.record.messages, call_id, names) is not None:
+            return step.record
+    return None
+
+
+def _made_in(messages: Any, call_id: str, names: tuple[str, ...]) -> int | None:
+    """The index of the last AIMessage in `messages` with a call `call_id` named one of `names`."""
+    found: int | None = None
+    for i, message in enumerate(messages):
+        calls = getattr(message, "tool_calls", None) or ()
+        if type(message).__name__.startswith("AIMessage") and any(
+            call.get("id") == call_id and call.get("name") in names for call in calls
+        ):
+            found = i
+    return found
+
+
+def _replies(messages: Any, made: int) -> list[Any]:
+    """The ToolMessages after the AIMessage at `made`, up to the next AIMessage."""
+    found: list[Any] = []
+    for message in list(messages)[made + 1 :]:
+        if type(message).__name__.startswith("AIMessage"):
+            break
+        if type(message).__name__.startswith("ToolMessage"):
+            found.append(message)
+    return found
+
+
+def _real_reply(record: DecisionRecord) -> Any:
+    """The ToolMessage the installed `HumanInTheLoopMiddleware` sends for this reject/respond
+    (its own message-building code, run on the recorded decision); None if it cannot say."""
+    from langchain.agents.middleware import HumanInTheLoopMiddleware
+
+    action = record.action
+    kind = _payload_type(record)
+    if action is None or kind is None:
+        return None
+    call = {"name": action.name, "args": dict(action.args), "id": action.tool_call_id}
+    build: Any = HumanInTheLoopMiddleware._process_decision
+    try:
+        _, message = build(dict(record.payload), call, {"allowed_decisions": [kind]})
+    except Exception:  # a malformed decision: the real middleware would have raised
+        return None
+    return message
+
+
+_REPLY_FIELDS = ("content", "status", "name", "tool_call_id")
+
+
+def _shown(message: Any) -> str:
+    return ", ".join(f"{f}={getattr(message, f, None)!r}" for f in _REPLY_FIELDS)
+
+
+def _reply_differs(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    for record in run.decisions:
+        kind = _payload_type(record)
+        action = record.action
+        if kind not in ("reject", "respond") or action is None or action.tool_call_id is None:
+            continue
+        if record.interrupt.kind not in ("batched", "per_call") or _superseded(run, record):
+            continue
+        if any(_decision_for(run, e) is record for e in run.executed):
+            continue  # the call ran anyway: rejected_call_ran says so
+        expected = _real_reply(record)
+        request = _next_request(run, _step_index(run, record), action.tool_call_id, (action.name,))
+        if expected is None or request is None:
+            continue  # nothing to compare with, or the model was not asked again
+        made = _made_in(request.messages, action.tool_call_id, (action.name,))
+        assert made is not None
+        replies = _replies(request.messages, made)
+        reply = next((m for m in replies if m.tool_call_id == action.tool_call_id), None)
+        if reply is None:
+            got = tuple(f"sent instead: ToolMessage({_shown(m)})" for m in replies) or (
+                "sent instead: no ToolMessage after the call",
+            )
+            found.append(
+                Violation(
+                    "reply_differs",
+                    f"The model's next request (turn {request.turn}) has no ToolMessage answering "
+                    f"the {kind}ed call {action.name} (call {action.tool_call_id!r}); the real "
+                    "HumanInTheLoopMiddleware answers it with one.",
+                    (_decided(record), f"real middleware: ToolMessage({_shown(expected)})", *got),
+                )
+            )
+            continue
+        differs = [f for f in _REPLY_FIELDS if getattr(reply, f, None) != getattr(expected, f)]
+        if differs:
+            found.append(
+                Violation(
+                    "reply_differs",
+                    f"The ToolMessage the model got for the reviewer's {kind} of {action.name} "
+                    f"(turn {request.turn}) differs from what HumanInTheLoopMiddleware sends in "
+                    f"{', '.join(differs)}.",
+                    (
+                        _decided(record),
+                        *(
+                            f"{f}: {getattr(reply, f, None)!r} (real middleware: "
+                            f"{getattr(expected, f)!r})"
+                            for f in differs
+                        ),
+                    ),
+                )
+            )
+    return found
+
+
+def _edited(record: DecisionRecord) -> tuple[str | None, dict[str, Any]]:
+    edited = record.payload.get("edited_action") or {}
+    name = edited.get("name")
+    return (name if isinstance(name, str) else None), dict(edited.get("args") or {})
+
+
+def _edit_skipped_gate(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    for execution in run.executed:
+        record = _decision_for(run, execution)
+        action = record.action if record is not None else None
+        if record is None or action is None or _payload_type(record) != "edit":
+            continue
+        gated = _gated_for(run, execution)
+        if execution.name == action.name or execution.name not in gated:
+            continue
+        allowed = ", ".join(gated[execution.name]) or "no decision types"
+        found.append(
+            Violation(
+                "edit_skipped_gate",
+                f"The reviewer's edit of {action.name} redirected it to {execution.name}, which "
+                f"is gated itself ({allowed}), so {execution.name} ran on {action.name}'s review, "
+                "skipping its own gate and allowed decisions. Edit the call's arguments, and "
+                f"let the model call {execution.name} to have it reviewed as itself.",
+                (
+                    _decided(record),
+                    f"{action.name} allows: {', '.join(action.allowed) or 'unknown'}",
+                    f"{execution.name} allows: {allowed}",
+                    _ran(execution),
+                ),
+            )
+        )
+    return found
+
+
+def _notices(name: str, args: Mapping[str, Any]) -> str:
+    """What the real middleware appends to its edit notice (`_notice`), naming what ran."""
+    return f"Executed instead: {name} with arguments {json.dumps(dict(args), default=str)}"
+
+
+def _edit_not_told(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    for execution in run.executed:
+        record = _decision_for(run, execution)
+        action = record.action if record is not None else None
+        if record is None or action is None or _payload_type(record) != "edit":
+            continue
+        if execution.call_id is None or execution.error is not None:
+            continue
+        if execution.name == action.name and dict(execution.args) == dict(action.args):
+            continue  # the edit changed nothing: there is nothing to tell
+        names = tuple(dict.fromkeys((action.name, execution.name)))
+        request = _next_request(run, _step_index(run, execution), execution.call_id, names)
+        if request is None:
+            continue  # the model was not asked again, so it reasons about nothing
+        made = _made_in(request.messages, execution.call_id, names)
+        assert made is not None
+        shown = next(
+            c
+            for c in request.messages[made].tool_calls
+            if c.get("id") == execution.call_id and c.get("name") in names
+        )
+        if shown.get("name") == execution.name and dict(shown.get("args") or {}) == dict(
+            execution.args
+        ):
+            continue  # the model's own message shows the call that ran
+        replies = [
+            m for m in _replies(request.messages, made) if m.tool_call_id == execution.call_id
+        ]
+        edited_name, edited_args = _edited(record)
+        notices = {_notices(execution.name, execution.args)}
+        if edited_name is not None:
+            notices.add(_notices(edited_name, edited_args))
+        if any(n in _text(m.content) for m in replies for n in notices):
+            continue
+        original = _call_text(str(shown.get("name")), shown.get("args") or {})
+        found.append(
+            Violation(
+                "edit_not_told",
+                f"The model was never told of the reviewer's edit: its next request (turn "
+                f"{request.turn}) still shows {original}"
+                f" and no notice that {_call_text(execution.name, execution.args)} ran instead, "
+                "so it reasons about a call that did not happen. (The real middleware prepends "
+                "its edit notice to the result; with edit_notice=None on purpose, pass "
+                "edit_not_told=False.)",
+                (
+                    _decided(record),
+                    _ran(execution),
+                    *(f"sent: ToolMessage: {_text(m.content)[:120]!r}" for m in replies),
+                ),
+            )
+        )
+    return found
+
+
+def ran_before_review(run: Run) -> list[tuple[ToolExecution, tuple[PendingInterrupt, ...]]]:
+    """Each tool execution that ran while a gated call of the same model turn was still waiting
+    for the reviewer (per_call mode runs ungated siblings first), with the interrupts it ran
+    ahead of. Empty in batched mode, where the whole turn is reviewed before any tool runs."""
+    early: list[tuple[ToolExecution, tuple[PendingInterrupt, ...]]] = []
+    for execution in run.executed:
+        origin = _origin(run, execution)
+        ran_at = _step_index(run, execution)
+        if origin is None or ran_at is None:
+            continue
+        siblings = {call.get("id") for call in _turn_calls(run.steps[origin])} - {execution.call_id}
+        waiting: list[PendingInterrupt] = []
+        for interrupt in run.interrupts:
+            asked = _step_index(run, interrupt)
+            for action in interrupt.actions:
+                if action.tool_call_id not in siblings or asked is None or asked < origin:
+                    continue
+                if _made_between(run, origin, asked, action.tool_call_id):
+                    continue  # a later turn's call with a reused id
+                answered = [
+                    i
+                    for record in run.decisions
+                    if record.interrupt is interrupt and (i := _step_index(run, record)) is not None
+                ]
+                if (not answered or min(answered) > ran_at) and interrupt not in waiting:
+                    waiting.append(interrupt)
+        if waiting:
+            early.append((execution, tuple(waiting)))
+    return early
+
+
+def _all_or_nothing(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    for execution, waiting in ran_before_review(run):
+        labels = ", ".join(
+            f"{i.label}: {', '.join(a.describe() for a in i.actions)}" for i in waiting
+        )
+        found.append(
+            Violation(
+                "all_or_nothing",
+                f"{execution.name} ran before the gated calls of its model turn were reviewed, "
+                "so a reviewer who rejects them cannot stop it: the turn is not all-or-nothing. "
+                "per_call reviews run ungated calls first; use interrupt_mode='batched' (the "
+                "whole turn is reviewed before any tool runs) or gate the tool too.",
+                (_ran(execution), f"still waiting: {labels}"),
+            )
+        )
+    return found
+
+
 CHECKS: dict[str, Callable[[Run], list[Violation]]] = {
     "unapproved_call": _unapproved_call,
     "rejected_call_ran": _rejected_call_ran,
@@ -592,7 +940,14 @@ CHECKS: dict[str, Callable[[Run], list[Violation]]] = {
     "unanswered_interrupts": _unanswered_interrupts,
     "gate_names_no_tool": _gate_names_no_tool,
     "gates_unknown": _gates_unknown,
+    "reply_differs": _reply_differs,
+    "edit_skipped_gate": _edit_skipped_gate,
+    "edit_not_told": _edit_not_told,
+    "all_or_nothing": _all_or_nothing,
 }
+
+OPT_IN = frozenset({"all_or_nothing"})
+"""Checks that are off unless switched on (`run.check(all_or_nothing=True)`)."""
 
 
 def _enabled(options: Mapping[str, bool]) -> dict[str, bool]:
@@ -605,4 +960,4 @@ def _enabled(options: Mapping[str, bool]) -> dict[str, bool]:
     for name, value in options.items():
         if not isinstance(value, bool):
             raise InvalidArgument(f"{name}={value!r}: check options take True or False.")
-    return {name: options.get(name, True) for name in CHECKS}
+    return {name: options.get(name, name not in OPT_IN) for name in CHECKS}

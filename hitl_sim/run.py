@@ -246,6 +246,15 @@ class Run:
         return {agent: own.ungated for agent, own in self.agent_gates.items() if own.ungated}
 
     @property
+    def ran_before_review(self) -> list[ToolExecution]:
+        """Tool executions that ran while a gated call of the same model turn still waited for
+        the reviewer (per_call mode runs ungated siblings first; batched mode reviews the whole
+        turn before any tool runs). `run.check(all_or_nothing=True)` makes them violations."""
+        from hitl_sim.checks import ran_before_review
+
+        return [execution for execution, _ in ran_before_review(self)]
+
+    @property
     def messages(self) -> list[BaseMessage]:
         return list(self.final_state.get("messages", []))
 

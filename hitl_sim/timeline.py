@@ -128,8 +128,11 @@ def _error(error: RunError) -> list[str]:
     return [f"error ({state}){where}: {error.type}: {_short(error.message, 120)}"]
 
 
-def _line(step: Step) -> list[str]:
+def _line(step: Step, early: Mapping[int, str]) -> list[str]:
     record = step.record
+    if step.kind == "tool" and id(record) in early:
+        lines = _tool(record)
+        return [*lines, f"    ran before {early[id(record)]} was answered"]
     if step.kind == "model_turn":
         return _model_turn(record)
     if step.kind == "interrupt":
@@ -191,6 +194,12 @@ def render(run: Run) -> str:
 
 
 def _render(run: Run) -> str:
+    from hitl_sim.checks import ran_before_review
+
+    early = {
+        id(execution): ", ".join(f"#{i.seq}" for i in waiting)
+        for execution, waiting in ran_before_review(run)
+    }
     start = run.steps[0].at if run.steps else None
     lines = [f"run on thread {_thread(run)}: {run.status}"]
     lines.extend(
@@ -199,7 +208,7 @@ def _render(run: Run) -> str:
     )
     for step in run.steps:
         when = _offset(step.at, start) if start is not None else ""
-        body = _line(step)
+        body = _line(step, early)
         lines.append(f"  {when:>5} r{step.resume} {body[0]}")
         lines.extend(f"           {extra}" for extra in body[1:])
     if run.pending:
