@@ -16,6 +16,7 @@ A `Ledger` is an append-only file the tools write, so side effects are counted a
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import json
 import os
@@ -69,14 +70,41 @@ class Ledger:
         return f"Ledger({str(self.path)!r})"
 
     def record(self, name: str, **data: Any) -> None:
-        """Append one entry: one `write` of one line, synced, so lines never interleave."""
-        line = json.dumps({"name": name, **data, "pid": os.getpid()}, sort_keys=True) + "\n"
+        """Append one entry: one `write` of one line, synced, so lines never interleave.
+
+        A tool that records `tool_call_id=` (LangChain's `InjectedToolCallId`) lets a
+        `CrashReport` tell which tool calls started without their result being saved."""
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, line.encode())
-            os.fsync(fd)
+            self._append(fd, name, data)
         finally:
             os.close(fd)
+
+    def record_once(self, key: str, name: str, /, **data: Any) -> bool:
+        """Record the entry unless one with this idempotency `key` is already in the ledger
+        (stored as `idempotency_key`).
+
+        Returns whether it was recorded. The ledger plays an external system that honours an
+        idempotency key (a payment API, a mail service keyed by message id): key the effect by
+        the tool call's `tool_call_id`, which LangGraph keeps when it re-runs the tool after a
+        crash, and the second run of the tool does not repeat the effect. The check and the
+        write happen under one file lock, so two processes cannot both record the key.
+        """
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if any(entry.get("idempotency_key") == key for entry in self.entries()):
+                return False
+            self._append(fd, name, {**data, "idempotency_key": key})
+            return True
+        finally:
+            os.close(fd)  # releases the lock
+
+    @staticmethod
+    def _append(fd: int, name: str, data: Mapping[str, Any]) -> None:
+        line = json.dumps({"name": name, **data, "pid": os.getpid()}, sort_keys=True) + "\n"
+        os.write(fd, line.encode())
+        os.fsync(fd)
 
     def entries(self) -> list[dict[str, Any]]:
         """Every entry, oldest first (none while the file does not exist)."""
@@ -427,9 +455,32 @@ def outcome_differences(baseline: Run, restarted: Run) -> list[str]:
 # ---------------------------------------------------------------- crash while a tool runs
 
 
+DecisionVerdict = Literal["kept", "kept; next review pending", "lost"]
+"""What became of the reviewer's answer sent by the killed process (see `CrashReport.decision`)."""
+Rerun = Literal[
+    "invoke(None)",
+    "invoke(None), then answered the next review",
+    "answered again",
+    "answered the next review",
+]
+
+_DECISION_TEXT: dict[str, str] = {
+    "kept": "kept on the thread: the re-run did not ask again",
+    "kept; next review pending": (
+        "kept; next review pending: the thread moved past it and waits on a later review"
+    ),
+    "lost": "lost with the process: the same review was pending again and was asked again",
+}
+
+
 @dataclass(frozen=True)
 class CrashReport:
-    """What a SIGKILL in the middle of a resume left behind, and what a re-run did."""
+    """What a SIGKILL in the middle of a resume left behind, and what a re-run did.
+
+    It states only what is known: which tool calls may have run without their result being
+    saved (`unsaved_tool_calls`), whether the thread looks finished while work is left
+    (`looks_finished_but_is_not`), and what became of the reviewer's decision (`decision`).
+    """
 
     checkpointer: str
     thread_id: str
@@ -439,20 +490,41 @@ class CrashReport:
     next_after_restart: tuple[str, ...]
     """`get_state().next` seen by a new process after the kill."""
     interrupts_after_restart: tuple[PendingInterrupt, ...]
-    rerun: Literal["invoke(None)", "answered again"]
+    decision: DecisionVerdict
+    """`"kept"`: nothing asks again (the answer is in a checkpoint or a saved write);
+    `"kept; next review pending"`: the pending interrupt is a later review, not the answered
+    one; `"lost"`: the very interrupt that was answered is pending again, with no saved answer."""
+    rerun: Rerun
     """How the thread was continued after the restart."""
     effects_after_rerun: tuple[str, ...]
     ran_again: tuple[str, ...]
     """Ledger entries recorded more than once (`repeated()`): side effects executed twice."""
     finished: bool
+    unsaved_tool_calls: tuple[str, ...] | None = None
+    """Tool calls the killed process started (its ledger entries with a `tool_call_id`) that
+    have no result (no ToolMessage with that id) on the thread after the restart: they may have
+    run without their result being saved, so continuing the thread runs them again
+    (at-least-once). None when the ledger entries carry no `tool_call_id` (cannot tell)."""
+    work_left: tuple[str, ...] = ()
+    """What the thread's saved state shows is left: tool calls (in its messages, or reviewed
+    before the kill) with no result, and tasks whose saved writes no checkpoint follows."""
     rerun_error: str | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
     def decision_kept(self) -> bool:
-        """The reviewer's answer survived the kill (in a checkpoint or as a saved write): the
-        re-run did not ask again."""
-        return not self.interrupts_after_restart
+        """The reviewer's answer survived the kill (`decision` is not "lost")."""
+        return self.decision != "lost"
+
+    @property
+    def looks_finished(self) -> bool:
+        """After the kill `get_state()` showed `next == ()` and nothing pending."""
+        return not self.next_after_restart and not self.interrupts_after_restart
+
+    @property
+    def looks_finished_but_is_not(self) -> bool:
+        """The thread looked finished after the kill although tool calls had no result."""
+        return self.looks_finished and bool(self.work_left)
 
     @property
     def executed_twice(self) -> bool:
@@ -462,16 +534,23 @@ class CrashReport:
         asked = [
             action.describe() for p in self.interrupts_after_restart for action in p.actions
         ] or [p.kind for p in self.interrupts_after_restart]
+        if self.unsaved_tool_calls is None:
+            unsaved = "unknown (the ledger entries carry no tool_call_id)"
+        else:
+            unsaved = str(list(self.unsaved_tool_calls) or "none")
         lines = [
             f"Crash report ({self.checkpointer}, thread {self.thread_id!r}):",
             f"  killed while: {self.killed_at} (effects so far: {list(self.effects_at_kill)})",
             f"  after restart: next={self.next_after_restart!r}, interrupts pending: {asked}",
-            "  the reviewer's decision was "
-            + (
-                "kept on the thread: the re-run did not ask again"
-                if self.decision_kept
-                else "lost with the process: the reviewer was asked again"
-            ),
+            f"  the reviewer's decision was {_DECISION_TEXT[self.decision]}",
+            f"  may have run without their result being saved (at-least-once): {unsaved}",
+        ]
+        if self.looks_finished_but_is_not:
+            lines.append(
+                "  looks finished but is not: next=() and nothing pending, yet "
+                + "; ".join(self.work_left)
+            )
+        lines += [
             f"  re-run by {self.rerun}: effects now {list(self.effects_after_rerun)}",
             f"  executed twice: {list(self.ran_again) or 'nothing'}",
             f"  thread finished: {self.finished}"
@@ -491,13 +570,21 @@ def crash_during_resume(
     factory_kwargs: Mapping[str, Any] | None = None,
     rerun_kwargs: Mapping[str, Any] | None = None,
     timeout: float = 60.0,
+    kill_after: float = 0.0,
+    after_kill: Callable[[CheckpointStore, str], None] | None = None,
     **options: Any,
 ) -> CrashReport:
     """Pause, resume in a new process, SIGKILL it as soon as it writes the ledger entry `when`
     (a tool that records its start, then works), then restart here and continue the thread.
 
-    The re-run builds the graph with `rerun_kwargs` (default: `factory_kwargs`), so a slow tool
-    can be fast the second time. Returns a `CrashReport`; it raises only for harness problems.
+    `kill_after` waits that many seconds after `when` before the kill (a resume process that
+    exits first is an `InvalidArgument`: there was no crash). The re-run builds the graph with
+    `rerun_kwargs` (default: `factory_kwargs`), so a slow tool can be fast the second time. It
+    continues by `invoke(None)` when the decision was kept, answers the next review when that
+    is pending (the reviewer as it was after the killed process's answers), and asks again
+    when the decision was lost. `after_kill(store, thread_id)` is called after the kill and
+    before anything reads the thread (to copy the store, say). Returns a `CrashReport`; raises
+    only for harness problems.
     """
     from hitl_sim.driver import resume, simulate
     from hitl_sim.interrupts import pending_in
@@ -518,11 +605,12 @@ def crash_during_resume(
             f"crash_during_resume: the run on thread {run.thread_id!r} never paused "
             f"(status {run.status!r}), so there is no resume to crash."
         )
+    answered = tuple(run.pending)
     keep = pickle.loads(pickle.dumps(responder))  # the reviewer as it was before the crash
     options.pop("thread_id", None)
     options.pop("config", None)
     leg = _Leg(target, kwargs, checkpointer.spec(), run, responder, options)
-    killer = _Killer(log, when, timeout)
+    killer = _Killer(log, when, timeout, kill_after)
     try:
         _run_leg(leg, on_start=killer)
     except ProcessFailed:
@@ -531,32 +619,56 @@ def crash_during_resume(
     if not killer.fired:
         raise InvalidArgument(
             f"crash_during_resume: the resume on thread {run.thread_id!r} ended without "
-            f"writing {when!r} to {log!r}; entries: {log.names()}. Name an entry the tool "
+            f"being killed: it wrote no {when!r} to {log!r}, or exited within "
+            f"kill_after={kill_after} s of it; entries: {log.names()}. Name an entry the tool "
             "writes before its slow part."
         )
+    if after_kill is not None:
+        after_kill(checkpointer, run.thread_id)
     at_kill = tuple(log.names())
+    started = [e for e in log.entries() if e["pid"] == killer.pid and "tool_call_id" in e]
     config = {"configurable": {"thread_id": run.thread_id}}
     rerun_with = dict(rerun_kwargs if rerun_kwargs is not None else kwargs)
     with checkpointer.open() as saver:
         graph = _factory(target)(saver, **rerun_with)
         state = graph.get_state(config)
         interrupts = tuple(p for p in pending_in(state) if p.kind != "breakpoint")
+        decision = _decision(answered, interrupts, _saved_resume(saver, config))
+        results = _results(state)
+        unsaved = (
+            tuple(sorted({_call_text(e) for e in started if e["tool_call_id"] not in results}))
+            if started
+            else None
+        )
+        work_left = _work_left(state, answered, results)
         error: str | None = None
-        how: Literal["invoke(None)", "answered again"]
+        how: Rerun
         later = _moved_on(options, _head_time(saver, run.thread_id)).get("clock")
-        if interrupts:
-            how = "answered again"
-            rerun = resume(
-                graph, run.thread_id, keep, expect_pending=True, **{**options, "clock": later}
-            )
-            error = rerun.error.message if rerun.error else None
-        else:  # nothing asks: continue whatever the crashed step left (even if next == ())
+        if decision == "kept":  # nothing asks: continue what the crashed step left
             how = "invoke(None)"
             try:
                 with _frozen(later):
                     graph.invoke(None, config)
             except Exception as raised:
                 error = f"{type(raised).__name__}: {raised}"
+            if error is None and pending_in(graph.get_state(config)):  # a later review
+                how = "invoke(None), then answered the next review"
+                later = _moved_on(options, _head_time(saver, run.thread_id)).get("clock")
+                rerun = resume(
+                    graph,
+                    run.thread_id,
+                    _after_answering(keep, answered, run),
+                    expect_pending=True,
+                    **{**options, "clock": later},
+                )
+                error = rerun.error.message if rerun.error else None
+        else:
+            how = "answered again" if decision == "lost" else "answered the next review"
+            answers = keep if decision == "lost" else _after_answering(keep, answered, run)
+            rerun = resume(
+                graph, run.thread_id, answers, expect_pending=True, **{**options, "clock": later}
+            )
+            error = rerun.error.message if rerun.error else None
         after = graph.get_state(config)
     return CrashReport(
         checkpointer=checkpointer.kind,
@@ -565,13 +677,90 @@ def crash_during_resume(
         effects_at_kill=at_kill,
         next_after_restart=tuple(state.next),
         interrupts_after_restart=interrupts,
+        decision=decision,
         rerun=how,
         effects_after_rerun=tuple(log.names()),
         ran_again=tuple(log.repeated()),
         finished=not after.next and not after.interrupts,
+        unsaved_tool_calls=unsaved,
+        work_left=work_left,
         rerun_error=error,
         notes=_notes(state, interrupts, at_kill, tuple(log.names())),
     )
+
+
+def _decision(
+    answered: tuple[PendingInterrupt, ...],
+    pending: tuple[PendingInterrupt, ...],
+    resume_saved: bool,
+) -> DecisionVerdict:
+    """Kept, unless the very interrupt that was answered is pending again with no saved answer.
+
+    A pending interrupt is the same review when it has the same LangGraph interrupt id (ids
+    come from the task's namespace, so a later review has a new one).
+    """
+    if not pending:
+        return "kept"
+    ids = {p.id for p in answered}
+    if any(p.id in ids for p in pending):
+        return "kept" if resume_saved else "lost"
+    return "kept; next review pending"
+
+
+def _saved_resume(saver: Any, config: Mapping[str, Any]) -> bool:
+    """Whether the head checkpoint holds a saved resume write (the answer got there first)."""
+    saved = saver.get_tuple(config)
+    return saved is not None and any(w[1] == "__resume__" for w in saved.pending_writes or ())
+
+
+def _after_answering(keep: Any, answered: tuple[PendingInterrupt, ...], run: Run) -> Any:
+    """The reviewer as it was after the killed process answered `answered` (its next answers)."""
+    later = pickle.loads(pickle.dumps(keep))
+    for interrupt in answered:
+        later.decide(interrupt, run)
+    return later
+
+
+def _messages(state: Any) -> list[Any]:
+    values = state.values if isinstance(state.values, Mapping) else {}
+    return list(values.get("messages") or ())
+
+
+def _results(state: Any) -> set[str]:
+    """The tool_call_ids that have a result (a ToolMessage) on the thread."""
+    return {m.tool_call_id for m in _messages(state) if getattr(m, "type", None) == "tool"}
+
+
+def _call_text(entry: Mapping[str, Any]) -> str:
+    """A ledger entry as the tool call it belongs to: `delete_file(path='/srv/a') [t1_delete]`."""
+    name = str(entry["name"]).split(":")[0]
+    data = ", ".join(
+        f"{k}={v!r}" for k, v in sorted(entry.items()) if k not in ("name", "pid", "tool_call_id")
+    )
+    return f"{name}({data}) [{entry['tool_call_id']}]"
+
+
+def _work_left(
+    state: Any, answered: tuple[PendingInterrupt, ...], results: set[str]
+) -> tuple[str, ...]:
+    """What is left to do on the thread, as far as its saved state tells: tool calls (in its AI
+    messages, or reviewed before the kill) with no result, and tasks whose writes were saved
+    but never applied (a finished thread's last checkpoint has no tasks at all)."""
+    calls = {
+        call["id"]: f"{call['name']} [{call['id']}]"
+        for m in _messages(state)
+        for call in getattr(m, "tool_calls", None) or ()
+        if call.get("id")
+    }
+    for interrupt in answered:
+        for action in interrupt.actions:
+            if action.tool_call_id:
+                calls.setdefault(action.tool_call_id, f"{action.name} [{action.tool_call_id}]")
+    left = [f"no result for {text}" for key, text in calls.items() if key not in results]
+    if state.tasks and not state.next:
+        names = ", ".join(task.name for task in state.tasks)
+        left.append(f"the tasks {names} saved their writes but no checkpoint follows them")
+    return tuple(left)
 
 
 def _notes(
@@ -601,15 +790,21 @@ def _frozen(at: Any) -> Iterator[None]:
 class _Killer:
     """SIGKILLs the resume process as soon as it has written the ledger entry `when`."""
 
-    def __init__(self, log: Ledger, when: str, timeout: float) -> None:
-        self.log, self.when, self.timeout = log, when, timeout
+    def __init__(self, log: Ledger, when: str, timeout: float, after: float = 0.0) -> None:
+        self.log, self.when, self.timeout, self.after = log, when, timeout, after
         self.fired = False
+        self.pid: int | None = None
 
     def __call__(self, child: subprocess.Popen[bytes]) -> None:
+        self.pid = child.pid
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline and child.poll() is None:
             entries = self.log.entries()
             if any(e["name"] == self.when and e["pid"] == child.pid for e in entries):
+                if self.after > 0:
+                    time.sleep(self.after)
+                if child.poll() is not None:
+                    return  # it exited first: no crash
                 child.send_signal(signal.SIGKILL)
                 self.fired = True
                 return

@@ -8,13 +8,16 @@ counter, so a graph rebuilt in a new process continues the script where the thre
 
 from __future__ import annotations
 
+import operator
 import time
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.tools import tool
+from langchain_core.tools import InjectedToolCallId, tool
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
 
 from hitl_sim import FunctionChatModel, call, say
 from hitl_sim.models import TurnInfo
@@ -108,3 +111,116 @@ def build_forgetful_agent(checkpointer: Any, *, ledger: str) -> Any:
     from langgraph.checkpoint.memory import InMemorySaver
 
     return build_cleanup_agent(InMemorySaver(), ledger=ledger)
+
+
+def review_chain_script(messages: list[BaseMessage], info: TurnInfo) -> Any:
+    """Two reviews in a row: delete_file (with an ungated lookup beside it), then send_email."""
+    turn = _turns_so_far(messages) + 1
+    if turn == 1:
+        return [
+            call("delete_file", path="/srv/a").with_id("t1_delete"),
+            call("lookup", key="owner").with_id("t1_lookup"),
+        ]
+    if turn == 2:
+        return call("send_email", to="ops@example.com", body="deleted").with_id("t2_email")
+    return say("Done.")
+
+
+def build_review_chain_agent(
+    checkpointer: Any,
+    *,
+    ledger: str,
+    seconds: float = 0.05,
+    idempotent: bool = False,
+    linger: float = 0.0,
+    model_seconds: float = 0.0,
+) -> Any:
+    """The kill-trial agent: each tool records `name:start` (with its tool_call_id), works for
+    `seconds`, does its effect (the ledger entry `name`, keyed by the tool_call_id), then
+    lingers for `linger` before returning its result. With `idempotent=True` the effect goes
+    through `Ledger.record_once(tool_call_id, ...)`, as an external system honouring an
+    idempotency key would: a re-run after a kill does it once. The model's second turn records
+    `model:turn2` and takes `model_seconds`."""
+    log = Ledger(ledger)
+
+    def effect(name: str, tool_call_id: str, **data: Any) -> None:
+        log.record(f"{name}:start", tool_call_id=tool_call_id, **data)
+        time.sleep(seconds)
+        if idempotent:
+            log.record_once(tool_call_id, name, **data)
+        else:
+            log.record(name, tool_call_id=tool_call_id, **data)
+        time.sleep(linger)
+
+    def script(messages: list[BaseMessage], info: TurnInfo) -> Any:
+        if model_seconds and _turns_so_far(messages) == 1:
+            log.record("model:turn2")
+            time.sleep(model_seconds)
+        return review_chain_script(messages, info)
+
+    @tool
+    def delete_file(path: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> str:
+        """Delete a file."""
+        effect("delete_file", tool_call_id, path=path)
+        return f"deleted {path}"
+
+    @tool
+    def lookup(key: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> str:
+        """Look a value up."""
+        effect("lookup", tool_call_id, key=key)
+        return f"{key}=alice"
+
+    @tool
+    def send_email(to: str, body: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> str:
+        """Send an email."""
+        effect("send_email", tool_call_id, to=to)
+        return f"sent to {to}"
+
+    return create_agent(
+        FunctionChatModel(script),
+        tools=[delete_file, lookup, send_email],
+        middleware=[
+            HumanInTheLoopMiddleware(interrupt_on={"delete_file": True, "send_email": True})
+        ],
+        checkpointer=checkpointer,
+    )
+
+
+class _ReviewsState(TypedDict):
+    log: Annotated[list[str], operator.add]
+
+
+def build_two_review_graph(
+    checkpointer: Any, *, ledger: str, first_seconds: float = 0.0, seconds: float = 120.0
+) -> Any:
+    """A hand-written graph with two reviews (raw interrupts), for the pinned crash reports.
+
+    `first` asks, records `first:answered`, then works for `first_seconds`; then `second` asks
+    while `slow` (beside it, in the same step) records `slow:start` (tool_call_id 'slow-1') and
+    works for `seconds`."""
+    log = Ledger(ledger)
+
+    def first(state: _ReviewsState) -> dict[str, Any]:
+        answer = interrupt("first review")
+        log.record("first:answered", answer=answer)
+        time.sleep(first_seconds)
+        return {"log": [f"first:{answer}"]}
+
+    def second(state: _ReviewsState) -> dict[str, Any]:
+        return {"log": [f"second:{interrupt('second review')}"]}
+
+    def slow(state: _ReviewsState) -> dict[str, Any]:
+        log.record("slow:start", tool_call_id="slow-1")
+        time.sleep(seconds)
+        return {"log": ["slow"]}
+
+    graph = StateGraph(_ReviewsState)
+    graph.add_node("first", first)
+    graph.add_node("second", second)
+    graph.add_node("slow", slow)
+    graph.add_edge(START, "first")
+    graph.add_edge("first", "second")
+    graph.add_edge("first", "slow")
+    graph.add_edge("second", END)
+    graph.add_edge("slow", END)
+    return graph.compile(checkpointer=checkpointer)

@@ -62,6 +62,7 @@ def test_a_crash_needs_the_signal_entry_to_be_written(tmp_path):
             factory_kwargs={"ledger": str(ledger.path), "seconds": 0},
         )
     assert str(raised.value).endswith(
-        f"ended without writing 'never-written' to {ledger!r}; entries: ['archive:start', "
-        "'archive:end']. Name an entry the tool writes before its slow part."
+        f"ended without being killed: it wrote no 'never-written' to {ledger!r}, or exited "
+        "within kill_after=0.0 s of it; entries: ['archive:start', 'archive:end']. Name an "
+        "entry the tool writes before its slow part."
     )
