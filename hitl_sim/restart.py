@@ -10,7 +10,9 @@ the way production does:
   PostgreSQL schema. The run record continues across processes.
 
 `crash_during_resume` kills (SIGKILL) the process that is resuming while a tool runs, restarts,
-and reports what state the thread is in and whether a re-run executes the tool again.
+and reports only what is known: what became of the reviewer's decision (kept, kept with the
+next review pending, lost), which tool calls may have run without their result being saved
+(at-least-once), whether the thread looks finished while work is left, and what a re-run did.
 A `Ledger` is an append-only file the tools write, so side effects are counted across processes.
 """
 
@@ -710,7 +712,8 @@ def _decision(
 def _saved_resume(saver: Any, config: Mapping[str, Any]) -> bool:
     """Whether the head checkpoint holds a saved resume write (the answer got there first)."""
     saved = saver.get_tuple(config)
-    return saved is not None and any(w[1] == "__resume__" for w in saved.pending_writes or ())
+    resume = "__resume__"  # langgraph's RESUME channel (langgraph._internal._constants)
+    return saved is not None and any(w[1] == resume for w in saved.pending_writes or ())
 
 
 def _after_answering(keep: Any, answered: tuple[PendingInterrupt, ...], run: Run) -> Any:

@@ -208,3 +208,16 @@ def test_an_idempotency_key_stops_the_second_effect(hitl_checkpoint_store, tmp_p
     assert ledger.names().count("delete_file:start") == 2  # LangGraph re-ran the tool
     assert ledger.names().count("delete_file") == (1 if idempotent else 2)
     assert report.finished
+
+
+def test_record_once_records_a_key_once(tmp_path):
+    ledger = Ledger(tmp_path / "effects.jsonl")
+
+    assert ledger.record_once("t1", "send_email", to="ops", key="k") is True
+    assert ledger.record_once("t1", "send_email", to="ops", key="k") is False
+    assert ledger.record_once("t2", "send_email", to="ops", key="k") is True
+    assert [(e["name"], e["idempotency_key"], e["key"]) for e in ledger.entries()] == [
+        ("send_email", "t1", "k"),
+        ("send_email", "t2", "k"),
+    ]
+    assert ledger.repeated() == []
