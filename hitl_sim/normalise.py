@@ -283,7 +283,13 @@ class Redactor:
 
     def _mask_pair(self, match: re.Match[str]) -> str:
         if not self.is_secret(match["key"]):
-            return match.group(0)
+            inner = match.group("quoted")  # `content='... client_secret=...'`: look inside
+            if not inner or not any(sep in inner for sep in ":="):
+                return match.group(0)
+            start, end = match.span("quoted")
+            whole = match.group(0)
+            offset = match.start()
+            return whole[: start - offset] + self.mask_pairs(inner) + whole[end - offset :]
         value = match.group("quoted") if match.group("q") else match.group("bare")
         bare = match.group("bare")
         if value in (MASK, None) or (bare and bare.lower() in _WORDS_KEPT):

@@ -201,3 +201,13 @@ def test_a_run_with_a_spy_has_an_audit_log_and_a_snapshot():
     assert "charge(40, token='***')" in run.audit.render()
     assert "event: side_effect" in snapshot_text(run)
     assert "tok-live-5566" not in run.audit.to_jsonl() + snapshot_text(run) + str(run)
+
+
+def test_a_secret_pair_inside_a_quoted_value_is_masked():
+    from hitl_sim.normalise import Redactor
+
+    shown = "AIMessage(content='Fetched; client_secret=cs-77aa12bb34 saved.', id='m-1')"
+
+    assert (
+        Redactor().text(shown) == "AIMessage(content='Fetched; client_secret=*** saved.', id='m-1')"
+    )
