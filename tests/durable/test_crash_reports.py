@@ -221,3 +221,12 @@ def test_record_once_records_a_key_once(tmp_path):
         ("send_email", "t2", "k"),
     ]
     assert ledger.repeated() == []
+
+
+def test_the_kill_trials_run_and_no_verdict_is_wrong(capsys):
+    from tests.durable import kill_trials
+
+    assert kill_trials.main(["--trials", "2", "--seed", "5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("sqlite, 2 trials (seed 5), ")
+    assert "  wrong verdicts: 0" in out
