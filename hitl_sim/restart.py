@@ -755,10 +755,9 @@ def _work_left(
         for call in getattr(m, "tool_calls", None) or ()
         if call.get("id")
     }
-    for interrupt in answered:
-        for action in interrupt.actions:
-            if action.tool_call_id:
-                calls.setdefault(action.tool_call_id, f"{action.name} [{action.tool_call_id}]")
+    reviewed = [action for p in answered for action in p.actions if action.tool_call_id]
+    for action in reviewed:
+        calls.setdefault(str(action.tool_call_id), f"{action.name} [{action.tool_call_id}]")
     left = [f"no result for {text}" for key, text in calls.items() if key not in results]
     if state.tasks and not state.next:
         names = ", ".join(task.name for task in state.tasks)
@@ -804,8 +803,9 @@ class _Killer:
         while time.monotonic() < deadline and child.poll() is None:
             entries = self.log.entries()
             if any(e["name"] == self.when and e["pid"] == child.pid for e in entries):
-                if self.after > 0:
-                    time.sleep(self.after)
+                until = time.monotonic() + self.after
+                while time.monotonic() < until and child.poll() is None:
+                    time.sleep(0.01)
                 if child.poll() is not None:
                     return  # it exited first: no crash
                 child.send_signal(signal.SIGKILL)

@@ -230,3 +230,24 @@ def test_the_kill_trials_run_and_no_verdict_is_wrong(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("sqlite, 2 trials (seed 5), ")
     assert "  wrong verdicts: 0" in out
+
+
+def test_a_resume_that_exits_before_kill_after_is_no_crash(tmp_path):
+    from hitl_sim import InvalidArgument, checkpoint_store
+
+    ledger = Ledger(tmp_path / "effects.jsonl")
+    with (
+        checkpoint_store("sqlite", directory=tmp_path) as store,
+        pytest.raises(InvalidArgument) as raised,
+    ):
+        crash_during_resume(
+            CHAIN,
+            "Clean up /srv/a",
+            [approve(), approve()],
+            ledger=ledger,
+            when="delete_file:start",
+            kill_after=60.0,  # the resume process is done long before
+            checkpointer=store,
+            factory_kwargs={"ledger": str(ledger.path), "seconds": 0},
+        )
+    assert "or exited within kill_after=60.0 s of it; entries: [" in str(raised.value)
