@@ -239,7 +239,8 @@ def test_the_marker_is_registered_with_its_signature(tester):
         [
             "@pytest.mark.hitl_sim(*, check=True, skip_checks=(), reviewer=None, gated=None, "
             "mode='invoke', max_resumes=25, clock=True, expect_pending=False, models=None, "
-            "allow_real_models=False, expect_error=None, context=None): defaults for the hitl_sim fixture in "
-            "this test (nearest scope wins); a marked test gets the fixture automatically."
+            "allow_real_models=False, expect_error=None, context=None): defaults for the "
+            "hitl_sim fixture in this test (nearest scope wins); a marked test gets the fixture "
+            "automatically."
         ]
     )
