@@ -267,9 +267,12 @@ class HitlSim:
         built with `model(...)`."""
         failed = self._failed_runs()
         checks = self._check_verdict()
-        if failed and checks:
-            return f"{failed}\n\n{checks}"
-        return failed or checks
+        found = f"{failed}\n\n{checks}" if failed and checks else failed or checks
+        if found is None:
+            return None
+        for run in self.runs[-500:]:  # masked here too: outside pytest nothing else masks it
+            found = run.redactor().text(found)
+        return found
 
     def _failed_runs(self) -> str | None:
         """Runs that failed although the test did not say so, and runs that did not fail with

@@ -86,3 +86,20 @@ def test_real_models_are_blocked_in_the_block_unless_allowed():
     with HitlSim(allow_real_models=True) as sim:
         assert sim.options.allow_real_models
         agent("anthropic:claude-sonnet-4-6")  # the real provider model, built (not called)
+
+
+@tool
+def unlock(password: int) -> str:
+    """Unlock with a PIN."""
+    raise ValueError(f"PIN {password} refused")
+
+
+def test_the_verdict_masks_the_secrets_of_its_runs_outside_pytest():
+    gate = HumanInTheLoopMiddleware(interrupt_on={"unlock": True})
+    with pytest.raises(CheckFailed) as excinfo, HitlSim() as sim:
+        model = sim.model([call("unlock", password=48213977), say("done")])
+        graph = create_agent(model, tools=[unlock], middleware=[gate], checkpointer=InMemorySaver())
+        sim.simulate(graph, "unlock", [approve()])
+
+    assert "ValueError: PIN *** refused" in str(excinfo.value)
+    assert "48213977" not in str(excinfo.value)
