@@ -9,9 +9,8 @@ Real model objects built elsewhere are stopped by `hitl_sim.model_override.block
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -19,6 +18,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
 from hitl_sim.errors import RealModelBlocked
+from hitl_sim.model_override import string_models
 
 __all__ = ["ALLOW_HINT", "BlockedModel", "StringModelBlocked", "refuse_model_strings"]
 
@@ -122,28 +122,5 @@ def refuse_model_strings(
             on_call=on_call,
         )
 
-    with ExitStack() as stack:
-        base = importlib.import_module("langchain.chat_models.base")
-        stack.enter_context(_patched(base, "_init_chat_model_helper", helper))
-        try:
-            graph = importlib.import_module("deepagents.graph")
-        except ImportError:  # deepagents is an optional extra
-            pass
-        else:
-            stack.enter_context(_patched(graph, "_build_default_model", default))
+    with string_models(helper, default):
         yield
-
-
-@contextmanager
-def _patched(owner: Any, name: str, value: Any) -> Iterator[None]:
-    if not hasattr(owner, name):  # pragma: no cover - guards against a langchain upgrade
-        raise RuntimeError(
-            f"hitl-sim cannot patch {owner.__name__}.{name}: it no longer exists in the "
-            "installed version. Please report this to hitl-sim."
-        )
-    original = getattr(owner, name)
-    setattr(owner, name, value)
-    try:
-        yield
-    finally:
-        setattr(owner, name, original)

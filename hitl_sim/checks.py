@@ -45,14 +45,14 @@ execution only if no model turn between them made a call with the same id.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hitl_sim.errors import CheckFailed, InvalidArgument
 
 if TYPE_CHECKING:
-    from hitl_sim.interrupts import PendingInterrupt
+    from hitl_sim.interrupts import ActionRequest, PendingInterrupt
     from hitl_sim.run import DecisionRecord, PolicyBlock, Run, SideEffect, ToolExecution
 
 __all__ = ["CHECKS", "OPT_IN", "Violation", "check", "ran_before_review", "violations"]
@@ -789,13 +789,17 @@ def _edited(record: DecisionRecord) -> tuple[str | None, dict[str, Any]]:
     return (name if isinstance(name, str) else None), dict(edited.get("args") or {})
 
 
-def _edit_skipped_gate(run: Run) -> list[Violation]:
-    found: list[Violation] = []
+def _edits_that_ran(run: Run) -> Iterator[tuple[ToolExecution, DecisionRecord, ActionRequest]]:
+    """Each execution an edit decided, with its decision and the action the edit answered."""
     for execution in run.executed:
         record = _decision_for(run, execution)
-        action = record.action if record is not None else None
-        if record is None or action is None or _payload_type(record) != "edit":
-            continue
+        if record is not None and record.action is not None and _payload_type(record) == "edit":
+            yield execution, record, record.action
+
+
+def _edit_skipped_gate(run: Run) -> list[Violation]:
+    found: list[Violation] = []
+    for execution, record, action in _edits_that_ran(run):
         gated = _gated_for(run, execution)
         if execution.name == action.name or execution.name not in gated:
             continue
@@ -825,11 +829,7 @@ def _notices(name: str, args: Mapping[str, Any]) -> str:
 
 def _edit_not_told(run: Run) -> list[Violation]:
     found: list[Violation] = []
-    for execution in run.executed:
-        record = _decision_for(run, execution)
-        action = record.action if record is not None else None
-        if record is None or action is None or _payload_type(record) != "edit":
-            continue
+    for execution, record, action in _edits_that_ran(run):
         if execution.call_id is None or execution.error is not None:
             continue
         if execution.name == action.name and dict(execution.args) == dict(action.args):

@@ -65,15 +65,7 @@ def override_models(
     resolve = _resolver(model) if model is not None else None
     with ExitStack() as stack:
         if resolve is not None:
-            base = importlib.import_module("langchain.chat_models.base")
-            stack.enter_context(_patched(base, "_init_chat_model_helper", _helper(resolve)))
-            try:
-                graph = importlib.import_module("deepagents.graph")
-            except ImportError:  # deepagents is an optional extra
-                pass
-            else:
-                default = _default_model(resolve)
-                stack.enter_context(_patched(graph, "_build_default_model", default))
+            stack.enter_context(string_models(_helper(resolve), _default_model(resolve)))
         stack.enter_context(_block(allow, _substitute(decision_model)))
         yield
 
@@ -145,6 +137,22 @@ def _substitute(decision_model: Any) -> Any:
             f"(ScriptedDecisionModel([...]) or FunctionDecisionModel(fn)), got {decision_model!r}."
         )
     return decision_model
+
+
+@contextmanager
+def string_models(helper: Callable[..., Any], default: Callable[[], Any]) -> Iterator[None]:
+    """Inside the block, `helper` builds every model named by a string (`init_chat_model`,
+    `create_agent("provider:model")`) and `default` deepagents' default model."""
+    with ExitStack() as stack:
+        base = importlib.import_module("langchain.chat_models.base")
+        stack.enter_context(_patched(base, "_init_chat_model_helper", helper))
+        try:
+            graph = importlib.import_module("deepagents.graph")
+        except ImportError:  # deepagents is an optional extra
+            pass
+        else:
+            stack.enter_context(_patched(graph, "_build_default_model", default))
+        yield
 
 
 @contextmanager
