@@ -1,0 +1,15 @@
+"""Approval front ends: the application's own surface for a human's decision, under test.
+
+hitl-sim's driver answers interrupts itself; this subpackage tests the places where real apps
+collect the answer instead (the seeds' styles): a terminal prompt answered by scripted keystrokes,
+in-process (`terminal`) or on a real pseudo-terminal (`pty`), confirmation levels INFO / CONFIRM /
+VERIFY (`confirmation`), an HTTP approval API (`http`, with `server` for a real uvicorn server on
+127.0.0.1), webhook notifications (`webhook`), and the app's own resume path (`tap`: the graph as
+the app sees it, every call recorded into a real `Run`). It owns those modules only; it imports
+hitl_sim's top-level names, `hitl_sim.run`, `.interrupts`, `.decisions`, `.errors`, `.normalise`,
+`.timeline`, and (noted for the restructure) `hitl_sim.capture`, `.checks`, `.clock`, `.gates`.
+Heavy optional dependencies (fastapi, httpx, uvicorn, pexpect: `pip install "hitl-sim[frontends]"`)
+are imported inside the modules that need them, never from `hitl_sim/__init__`.
+"""
+
+from __future__ import annotations
