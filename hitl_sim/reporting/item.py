@@ -1,0 +1,236 @@
+"""One reported item (a scenario or a test) as the reports need it, whoever produced it.
+
+`from_result(result)` reads a `hitl_sim.scenario_runner.ScenarioResult` (or anything shaped like
+one, see `ResultLike`); `ReportItem(...)` directly serves the pytest plugin's test items and the
+command line's ERROR and SKIP rows. Fail closed: a status that is not PASS, FAIL, ERROR or SKIP
+(or pytest's passed/failed/error/skipped) is reported as ERROR, and an item given as PASS that
+carries a failed expectation is a FAIL. SKIP is never counted as passed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from hitl_sim.normalise import Redactor, stable_text
+from hitl_sim.reporting.diagram import ViolationLike, violations_of
+from hitl_sim.run import Run
+
+__all__ = [
+    "STATUSES",
+    "Failure",
+    "ReportItem",
+    "ResultLike",
+    "Status",
+    "expectation_keys",
+    "from_result",
+    "status_of",
+]
+
+Status = Literal["PASS", "FAIL", "ERROR", "SKIP"]
+STATUSES: tuple[Status, ...] = ("FAIL", "ERROR", "SKIP", "PASS")
+"""Every status, worst first (the order reports list them in)."""
+_PYTEST = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+
+
+def status_of(value: object) -> Status:
+    """`value` as a status: PASS/FAIL/ERROR/SKIP or pytest's outcome word; anything else
+    (None, an unknown word, a typo) is ERROR: an item nobody judged is never a pass."""
+    if isinstance(value, str):
+        word = value.strip()
+        if word.upper() in ("PASS", "FAIL", "ERROR", "SKIP"):
+            return word.upper()  # type: ignore[return-value]
+        if word.lower() in _PYTEST:
+            return _PYTEST[word.lower()]  # type: ignore[return-value]
+    return "ERROR"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed expectation, and where the scenario file states it (`path:line`)."""
+
+    text: str
+    where: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.text}" if self.where else self.text
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """What every report shows of one scenario or test."""
+
+    id: str
+    status: Status
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    where: str | None = None
+    """The scenario file (or test file:line)."""
+    failures: tuple[Failure, ...] = ()
+    runs: tuple[Run, ...] = ()
+    violations: tuple[tuple[ViolationLike, ...] | None, ...] = ()
+    """Per run, what the safety checks found (None: not judged). Shorter than `runs`: the
+    missing ones are judged by the report (`hitl_sim.reporting.diagram.violations_of`)."""
+    details: str = ""
+    """The whole text report: the failed expectations and the timelines, an error's traceback
+    summary, a skip's reason."""
+    snapshot_diffs: tuple[str, ...] = ()
+    """Unified diffs of snapshots that did not match."""
+    _raw_status: str = field(default="", repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        given = self.status
+        status = status_of(given)
+        if status == "PASS" and self.failures:
+            status = "FAIL"
+        if status != given:
+            object.__setattr__(self, "_raw_status", str(given))
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "tags", tuple(str(t) for t in self.tags))
+        object.__setattr__(self, "runs", tuple(self.runs))
+        object.__setattr__(self, "failures", tuple(self.failures))
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "PASS"
+
+    @property
+    def status_note(self) -> str:
+        """Why the status is not the one given (empty when it is)."""
+        if not self._raw_status:
+            return ""
+        if self.status == "FAIL":
+            return f"given as {self._raw_status!r}, but an expectation failed"
+        return f"given status {self._raw_status!r} is not PASS/FAIL/ERROR/SKIP: not judged"
+
+    def violations_of_run(self, index: int) -> tuple[ViolationLike, ...] | None:
+        if index < len(self.violations):
+            return self.violations[index]
+        return tuple(violations_of(self.runs[index]))
+
+    def mask(self, text: str) -> str:
+        """`text` with every secret any of the item's runs saw masked (secret pairs too)."""
+        return _masker(self.runs)(text)
+
+
+class _ScenarioLike(Protocol):
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def tags(self) -> Sequence[str]: ...
+
+    @property
+    def where(self) -> str: ...
+
+
+class ResultLike(Protocol):
+    """What `from_result` needs of a `ScenarioResult`."""
+
+    @property
+    def scenario(self) -> _ScenarioLike: ...
+
+    @property
+    def runs(self) -> Sequence[Run]: ...
+
+    @property
+    def failures(self) -> Sequence[str]: ...
+
+    @property
+    def passed(self) -> bool: ...
+
+    def report(self) -> str: ...
+
+
+Locate = Callable[[Any, tuple[str | int, ...]], str]
+"""`(scenario, keys) -> "path:line"`: `hitl_sim.scenario.where_in_file` fits."""
+Judge = Callable[[Run], Sequence[ViolationLike]]
+"""`run -> violations`: `hitl_sim.checks.violations` fits (default: `violations_of`)."""
+
+_LABEL = re.compile(r"^(?:run|then\[(?P<step>\d+)\] \([a-z]+\)): (?P<rest>.*)", re.S)
+_KEY = re.compile(r"^(?P<key>[a-z_]+)(?:[.\[:]| )")
+_NOT_EXPECT = {"model script": ("model",)}
+
+
+def expectation_keys(failure: str) -> tuple[str | int, ...]:
+    """The keys of the scenario file a `ScenarioResult` failure is about:
+    `"run: status: expected ..."` is `("expect", "status")`, `"then[1] (resume): executed: ..."`
+    is `("then", 1, "expect", "executed")`, `"run: raised ..."` is `("expect", "raises")`."""
+    for prefix, keys in _NOT_EXPECT.items():
+        if failure.startswith(prefix + ":"):
+            return keys
+    label = _LABEL.match(failure)
+    if label is None:
+        key = _KEY.match(failure)
+        return ("expect", key["key"]) if key else ()
+    base: tuple[str | int, ...] = (
+        ("then", int(label["step"]), "expect") if label["step"] is not None else ("expect",)
+    )
+    rest = label["rest"]
+    if rest.startswith("raised ") or rest.startswith("expected ") and "to be raised" in rest:
+        return (*base, "raises")
+    key = _KEY.match(rest)
+    return (*base, key["key"]) if key else base
+
+
+def shown_path(text: str) -> str:
+    """`text` with this working directory's prefix dropped and machine paths stabilised."""
+    cwd = os.getcwd().rstrip(os.sep) + os.sep
+    return stable_text(text.replace(cwd, ""))
+
+
+def from_result(
+    result: ResultLike,
+    *,
+    id: str | None = None,
+    locate: Locate | None = None,
+    judge: Judge | None = None,
+    status: str | None = None,
+) -> ReportItem:
+    """The item of one scenario result. `locate` finds each failed expectation's line in the
+    file (else the failure names the scenario); `judge` finds each run's safety violations for
+    its diagram (default: every default check, `violations_of`)."""
+    scenario = result.scenario
+    runs = tuple(result.runs)
+    redact = _masker(runs)
+    where = shown_path(scenario.where)
+    failures = []
+    snapshot_diffs = []
+    for text in result.failures:
+        place = where
+        if locate is not None:
+            try:
+                place = shown_path(locate(scenario, expectation_keys(text)))
+            except Exception:  # a file edited or removed since it ran: name the scenario
+                place = where
+        failures.append(Failure(redact(text), place))
+        if ": snapshot: " in f": {text}" or text.startswith(("snapshot:", "run: snapshot:")):
+            snapshot_diffs.append(redact(text.partition("snapshot: ")[2]))
+    judged = tuple(tuple(judge(run)) for run in runs) if judge is not None else ()
+    given = status if status is not None else "PASS" if result.passed else "FAIL"
+    return ReportItem(
+        id=shown_path(id if id is not None else scenario.where),
+        status=status_of(given),
+        description=" ".join(scenario.description.split()),
+        tags=tuple(scenario.tags),
+        where=where,
+        failures=tuple(failures),
+        runs=runs,
+        violations=judged,
+        details=shown_path(result.report()),
+        snapshot_diffs=tuple(snapshot_diffs),
+    )
+
+
+def _masker(runs: Sequence[Run]) -> Callable[[str], str]:
+    redactors = [run.redactor() for run in runs] or [Redactor()]
+
+    def mask(text: str) -> str:
+        for redactor in redactors:
+            text = redactor.text(text)
+        return text
+
+    return mask
