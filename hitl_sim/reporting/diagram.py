@@ -308,6 +308,8 @@ class _Builder:
                 Message(who, who, (f"{head}: says {self.text.short(response.content)}",), "info")
             )
             return
+        for proposed in calls:  # tools stand in the order the model first proposed them
+            self.tool(str(proposed["name"]))
         said = f"says {self.text.short(response.content, 60)}, then " if response.content else ""
         lines = [f"{head}: {said}calls"]
         lines += [f"  {self.text.call(c['name'], c.get('args') or {})}" for c in calls]

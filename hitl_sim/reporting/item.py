@@ -9,6 +9,7 @@ carries a failed expectation is a FAIL. SKIP is never counted as passed.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -113,7 +114,11 @@ class ReportItem:
 
     def mask(self, text: str) -> str:
         """`text` with every secret any of the item's runs saw masked (secret pairs too)."""
-        return _masker(self.runs)(text)
+        return self._masker(text)
+
+    @functools.cached_property
+    def _masker(self) -> Callable[[str], str]:
+        return _masker(self.runs)
 
 
 class _ScenarioLike(Protocol):
