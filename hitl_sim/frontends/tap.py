@@ -160,11 +160,16 @@ class AppTap:
             )
         return state.run
 
+    def hygiene(self) -> list[Violation]:
+        """The thread-hygiene violations alone (see the module docs), in the order found."""
+        with self._lock:
+            return list(self._violations)
+
     def violations(self) -> list[Violation]:
         """The thread-hygiene violations, then every recorded run's `run.check()` violations."""
         from hitl_sim.checks import violations
 
-        found = list(self._violations)
+        found = self.hygiene()
         for state in self._threads.values():
             found.extend(violations(state.run))
         return found

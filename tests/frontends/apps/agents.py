@@ -57,3 +57,23 @@ def file_agent(turns: list[Any] | None = None, checkpointer: Any = None) -> Any:
         ],
         checkpointer=checkpointer if checkpointer is not None else InMemorySaver(),
     )
+
+
+def slow_agent(started: Any, release: Any) -> Any:
+    """delete_file is reviewed, and blocks until `release` is set (after setting `started`):
+    two decisions for one thread can be made to overlap."""
+
+    @tool("delete_file")
+    def slow_delete(path: str) -> str:
+        """Delete a file."""
+        started.set()
+        release.wait(10)
+        DELETED.append(path)
+        return f"deleted {path}"
+
+    return create_agent(
+        ScriptedChatModel([call("delete_file", path="/srv/a"), say("Deleted."), say("Deleted.")]),
+        tools=[slow_delete],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"delete_file": True})],
+        checkpointer=InMemorySaver(),
+    )
