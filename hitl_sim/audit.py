@@ -345,6 +345,8 @@ class _Builder:
             "node": error.node,
             "resumable": error.resumable,
             "poisoned": error.poisoned,
+            "tool": error.tool,
+            "lost": [self.tool(execution) for execution in error.lost] or None,
         }
 
     def ending(self) -> dict[str, Any]:

@@ -65,6 +65,8 @@ class _Open:
     """Tools: (step, parent namespace) of the superstep they ran in, and `slot` their position
     in it (the call's index in the model's message): parallel tools are published in call order."""
     slot: int = 0
+    namespace: str = ""
+    """Tools: the task namespace they ran in ('tools:<task id>', nested ones joined by '|')."""
     branch: tuple[int, int] | None = None
     """(superstep, slot) of the graph-level task the record happened in, where known: the work
     of parallel branches (e.g. two subagents at once) is published branch by branch."""
@@ -92,6 +94,11 @@ class Recorder:
         self.policy_notes: dict[str, tuple[str | None, Mapping[str, Any]]] = {}
         """Tool call id -> (scripted reason, arguments classified) for calls a hitl-sim decision
         model classified: what a `PolicyBlock` carries."""
+        self.raised: list[tuple[BaseException, str]] = []
+        """Each exception a tool raised itself, with the tool's name: how a tool's own failure
+        is told from a poisoned answer."""
+        self.task_of: dict[int, str] = {}
+        """Index in `run.executed` -> the top-level task the tool ran in ('<task id>')."""
 
     def start(self, key: object, record: _Open) -> None:
         with self._lock:
@@ -179,6 +186,9 @@ class Recorder:
             )
             run.executed.append(execution)
             run.steps.append(Step("tool", record.resume, execution, record.at))
+            task = record.namespace.partition("|")[0].partition(":")[2]
+            if task:
+                self.task_of[len(run.executed) - 1] = task
 
 
 _ACTIVE: ContextVar[Recorder | None] = ContextVar("hitl_sim_active_run", default=None)
@@ -287,6 +297,7 @@ class Capture(BaseCallbackHandler):
         record.call_id = kwargs.get("tool_call_id")
         record.agent = _agent(metadata)
         record.superstep, record.slot = _superstep(metadata)
+        record.namespace = str((metadata or {}).get("langgraph_checkpoint_ns") or "")
         record.branch = self.recorder.branch_of(metadata)
         namespace = (metadata or {}).get("langgraph_checkpoint_ns")
         if name == "task" and isinstance(args.get("subagent_type"), str) and namespace:
@@ -307,6 +318,7 @@ class Capture(BaseCallbackHandler):
         record = self.recorder.get(run_id)
         if record is not None:
             record.error = f"{type(error).__name__}: {error}"
+            self.recorder.raised.append((error, record.name))
 
     def on_chat_model_start(
         self,

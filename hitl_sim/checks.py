@@ -508,6 +508,19 @@ def _ran_twice(run: Run) -> list[Violation]:
     return found
 
 
+def _result_lost(run: Run) -> list[Violation]:
+    return [
+        Violation(
+            "result_lost",
+            f"{execution.name} ran in resume {execution.resume}, but the thread kept no result "
+            "of it: the step it ran in failed and its write was not saved, so the thread does "
+            "not know it ran and a retry of that step runs it again.",
+            (_ran(execution), "the thread's task for it shows neither a result nor an error"),
+        )
+        for execution in run.lost_results
+    ]
+
+
 def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
@@ -935,6 +948,7 @@ CHECKS: dict[str, Callable[[Run], list[Violation]]] = {
     "approved_call_dropped": _approved_call_dropped,
     "approved_call_blocked": _approved_call_blocked,
     "ran_twice": _ran_twice,
+    "result_lost": _result_lost,
     "reason_not_delivered": _reason_not_delivered,
     "unused_decisions": _unused_decisions,
     "unanswered_interrupts": _unanswered_interrupts,

@@ -50,7 +50,15 @@ from hitl_sim.errors import (
 )
 from hitl_sim.interrupts import ActionRequest, PendingInterrupt, pending_in
 from hitl_sim.normalise import redaction_keys
-from hitl_sim.run import DecisionRecord, ResumeRecord, Run, RunError, Step, StreamEvent
+from hitl_sim.run import (
+    DecisionRecord,
+    ResumeRecord,
+    Run,
+    RunError,
+    Step,
+    StreamEvent,
+    ToolExecution,
+)
 
 if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
@@ -407,21 +415,40 @@ class _Session:
                 f"graph afresh or do nothing. {expected}"
             )
 
-    def recover(self) -> Generator[_Op, Any, None]:
-        """Continue a failed run: clear a poisoned answer and send a corrected one."""
+    def recover(self, allow_rerun: bool = False) -> Generator[_Op, Any, None]:
+        """Continue a failed run: retry a tool's own failure with the answer LangGraph stored,
+        or clear a poisoned answer and send a corrected one, or answer a rejected one again.
+
+        Refused, keeping `run.error`, when it would run again a tool that already ran (its result
+        was lost, or clearing the poisoned answer discards a sibling's saved result), unless
+        `allow_rerun`."""
         run, error = self.run, self.run.error
-        if error is None or not error.resumable or not run.pending:
+        if error is None or not error.resumable or (error.tool is None and not run.pending):
             raise _cannot_recover(run)
-        run.error = None
+        if error.lost and not allow_rerun:
+            raise _would_rerun(run, [_ran_text(e) for e in error.lost], _LOST)
+        if error.tool is not None:
+            record = ResumeRecord(self.recorder.resume + 1, (), None, how="retry")
+            run.error = None
+            sent = yield from self.send(record)
+            if isinstance(sent, BaseException):
+                yield from self.fail(sent)
+                return
+            yield from self.answer_pending(sent)
+            return
         sent: _Sent = None
         if error.poisoned:
             poisoned = [p for p in run.pending if p.node == error.node] or run.pending
             if len(poisoned) != 1:
                 raise _cannot_recover(run)
+            snapshot: StateSnapshot = yield _GetState()
+            saved = [t.name for t in snapshot.tasks if t.error is None and t.result is not None]
+            if saved and not allow_rerun:
+                raise _would_rerun(run, [f"node {name!r}" for name in saved], _DISCARDED)
             answers = self.ask(poisoned)
             if not answers:
-                run.error = error
                 return
+            run.error = None
             interrupt, decisions = answers[0]
             value = self.answer(interrupt, decisions)
             record = ResumeRecord(
@@ -432,6 +459,7 @@ class _Session:
             if isinstance(sent, BaseException):
                 yield from self.fail(sent)
                 return
+        run.error = None
         yield from self.answer_pending(sent)
 
     def refuse_new_input_while_pending(self, head: StateSnapshot) -> None:
@@ -518,7 +546,8 @@ class _Session:
         elif record.update is not None:
             sent = yield _UpdateState(record.update)
         if sent is None:
-            payload: Any = None if record.how == "continue" else Command(resume=record.value)
+            plain = record.how in ("continue", "retry")
+            payload: Any = None if plain else Command(resume=record.value)
             sent = yield _Invoke(payload)
         self.recorder.flush()
         return sent
@@ -542,13 +571,35 @@ class _Session:
 
     def fail(self, error: BaseException) -> Generator[_Op, Any, None]:
         snapshot: StateSnapshot | None = yield _GetState()
-        self.run.error = _run_error(error, self.recorder.resume, snapshot)
+        tool = next((name for raised, name in self.recorder.raised if raised is error), None)
+        lost = self.lost_results(snapshot)
+        self.run.error = _run_error(error, self.recorder.resume, snapshot, tool, lost)
+        self.run.lost_results.extend(lost)
         self.step("error", self.run.error)
         if snapshot is not None:
-            self.run.pending = self.register(pending_in(snapshot), snapshot)
+            waiting = pending_in(snapshot)
+            if tool is not None:  # the failed task's own interrupt was answered (and stored)
+                answered = {i.id for t in snapshot.tasks if t.error for i in t.interrupts}
+                waiting = [p for p in waiting if p.id not in answered]
+            self.run.pending = self.register(waiting, snapshot)
         self.finish(dict(snapshot.values) if snapshot is not None else {})
         if isinstance(error, HitlSimError):
             raise error
+
+    def lost_results(self, snapshot: StateSnapshot | None) -> tuple[ToolExecution, ...]:
+        """Tools that ran without error in the step that just failed, in a task the thread shows
+        with neither a result nor an error: their write was not saved, so a retry runs them."""
+        if snapshot is None:
+            return ()
+        unsaved = {t.id for t in snapshot.tasks if t.result is None and t.error is None}
+        task_of = self.recorder.task_of
+        return tuple(
+            execution
+            for index, execution in enumerate(self.run.executed)
+            if execution.resume == self.recorder.resume
+            and execution.error is None
+            and task_of.get(index) in unsaved
+        )
 
     def finish(self, values: dict[str, Any]) -> None:
         from hitl_sim.policy import record_blocks
@@ -703,21 +754,31 @@ def _match_calls(
     return tuple(matched)
 
 
-def _run_error(error: BaseException, resume: int, snapshot: StateSnapshot | None) -> RunError:
+def _run_error(
+    error: BaseException,
+    resume: int,
+    snapshot: StateSnapshot | None,
+    tool: str | None = None,
+    lost: tuple[ToolExecution, ...] = (),
+) -> RunError:
     """Where the graph failed, and whether answering its pending interrupt again could finish.
 
     Poisoned: the failing task still shows its interrupt while a non-validation error is stored
-    next to the answer (semantics §2); only `recover()` (update_state then resume) gets past it.
+    next to the answer; only `recover()` (update_state then resume) gets past it. A tool's own
+    exception (`tool`) is never a poisoned answer, even when its task holds the per_call
+    interrupt it answered: retrying the task (`invoke(None)`) runs it again with that answer.
     """
     from langgraph.errors import is_invalid_resume
 
     if snapshot is None:
-        return RunError(error, resume, None, resumable=False)
+        return RunError(error, resume, None, resumable=False, tool=tool, lost=lost)
     failed = [task for task in snapshot.tasks if task.error is not None]
     node = failed[0].name if failed else (snapshot.next[0] if snapshot.next else None)
+    if tool is not None:
+        return RunError(error, resume, node, bool(failed), tool=tool, lost=lost)
     resumable = any(task.interrupts for task in snapshot.tasks)
     poisoned = any(task.interrupts for task in failed) and not is_invalid_resume(error)
-    return RunError(error, resume, node, resumable, poisoned)
+    return RunError(error, resume, node, resumable, poisoned, lost=lost)
 
 
 def _nothing_pending(thread_id: str, head: StateSnapshot) -> ThreadError:
@@ -751,6 +812,32 @@ def _stuck_on_failure(thread_id: str, head: StateSnapshot) -> ThreadError:
 def _error_text(error: Any) -> str:
     """A task's stored error: an exception, or (read back from a checkpointer) its repr."""
     return error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+
+
+_LOST = (
+    "they ran in the step that failed, but the thread kept no result of them (their write was "
+    "not saved, e.g. with durability='exit'), so retrying that step runs them again"
+)
+_DISCARDED = (
+    "they finished in the step that failed and the thread saved their results, but clearing "
+    "the poisoned answer with update_state(config, None) discards those results, so they run "
+    "again"
+)
+
+
+def _ran_text(execution: ToolExecution) -> str:
+    args = ", ".join(f"{k}={v!r}" for k, v in execution.args.items())
+    return f"{execution.name}({args}) (ran in resume {execution.resume})"
+
+
+def _would_rerun(run: Run, what: list[str], why: str) -> ThreadError:
+    return ThreadError(
+        f"recover() would run again what already ran on thread {run.thread_id!r}: "
+        f"{', '.join(what)}: {why}. Expected a failed step whose finished work the thread "
+        "kept. run.error is kept. Fix: pass recover(..., allow_rerun=True) if running it again "
+        "is safe (run.check() then reports each second execution as ran_twice), or start a "
+        "new run."
+    )
 
 
 def _cannot_recover(run: Run) -> ThreadError:
@@ -1095,24 +1182,34 @@ def _cannot_resume_failed(run: Run, error: RunError) -> ThreadError:
     )
 
 
-def recover(run: Run, graph: Any, reviewer: Any = None, **options: Any) -> Run:
+def recover(
+    run: Run, graph: Any, reviewer: Any = None, *, allow_rerun: bool = False, **options: Any
+) -> Run:
     """Continue `run` after a graph error that left its thread resumable, and return it.
 
     A poisoned batched answer (a bad answer sent with `unchecked(...)`) is cleared with
     `update_state(config, None)` and `reviewer`'s corrected answer is sent in its place; an answer
     the graph rejected while the interrupt stayed pending (a per_call or `response_schema`
-    validation error) is simply answered again. The run then continues to the end as
-    `simulate()` would, appending to the same record. `options` are `simulate()`'s keyword
-    options (`mode`, `clock`, `max_resumes`, `watch`, `rebuild`, ...).
+    validation error) is simply answered again; a tool's own exception (`run.error.tool`) is
+    retried with `invoke(None)`, which re-runs the failed task with the answer LangGraph stored
+    (the reviewer is not asked again: a new answer would not be applied). The run then continues
+    to the end as `simulate()` would, appending to the same record. `options` are `simulate()`'s
+    keyword options (`mode`, `clock`, `max_resumes`, `watch`, `rebuild`, ...).
+
+    It refuses (`ThreadError`, `run.error` kept) when continuing would run again a tool that
+    already ran: one whose result the failed step lost (`run.error.lost`), or a sibling whose
+    saved result `update_state(config, None)` would discard. `allow_rerun=True` goes ahead.
     """
     session = _continuing(run, graph, reviewer, options, "recover()")
-    return _drive(session, lambda head: session.recover())
+    return _drive(session, lambda head: session.recover(allow_rerun))
 
 
-async def arecover(run: Run, graph: Any, reviewer: Any = None, **options: Any) -> Run:
+async def arecover(
+    run: Run, graph: Any, reviewer: Any = None, *, allow_rerun: bool = False, **options: Any
+) -> Run:
     """`recover` with the async graph API."""
     session = _continuing(run, graph, reviewer, options, "arecover()")
-    return await _adrive(session, lambda head: session.recover())
+    return await _adrive(session, lambda head: session.recover(allow_rerun))
 
 
 def _continuing(

@@ -106,6 +106,11 @@ class RunError:
     """Whether the thread still has work pending that a corrected resume could finish."""
     poisoned: bool = False
     """A bad batched answer stored on the thread: every plain re-resume re-raises it."""
+    tool: str | None = None
+    """The tool whose own exception this is (not the answer's): `recover()` retries the failed
+    task with the answer LangGraph stored, without asking again."""
+    lost: tuple[ToolExecution, ...] = ()
+    """Tools that ran in the failed step but whose result the thread did not keep."""
 
     @property
     def type(self) -> str:
@@ -139,8 +144,9 @@ class ResumeRecord:
     """State values written with `update_state` first (a breakpoint `update(...)` decision, or
     None after a poisoned answer is cleared)."""
     how: str = "command"
-    """'command' (`Command(resume=value)`), 'continue' (`invoke(None)`), or 'recover'
-    (`update_state(config, None)` then `Command(resume=value)`)."""
+    """'command' (`Command(resume=value)`), 'continue' (`invoke(None)`), 'recover'
+    (`update_state(config, None)` then `Command(resume=value)`), or 'retry' (`invoke(None)` after
+    a tool's own failure: LangGraph re-runs the failed task with the answer it stored)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,9 @@ class Run:
     executed: list[ToolExecution] = field(default_factory=list)
     blocked: list[PolicyBlock] = field(default_factory=list)
     """Calls a policy middleware (AutoModeMiddleware) refused to run, read from the messages."""
+    lost_results: list[ToolExecution] = field(default_factory=list)
+    """Tools that ran in a step that then failed, and whose result the thread did not keep (its
+    write was lost, e.g. with `durability="exit"`): retrying that step runs them again."""
     model_requests: list[ModelRequest] = field(default_factory=list)
     final_state: dict[str, Any] = field(default_factory=dict)
     pending: list[PendingInterrupt] = field(default_factory=list)

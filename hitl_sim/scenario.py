@@ -597,7 +597,8 @@ class StepSpec(_Spec):
 
     `resume`: answer what is pending on `thread` (`same` = the first run's thread, null = no
     thread id) with `reviewer`; `recover`: continue a failed run (a poisoned answer) with a
-    corrected `reviewer`; `send`: a new turn with `input` on the same thread.
+    corrected `reviewer`, or retry a tool's own failure (`allow_rerun: true` lets it run again
+    tools that already ran); `send`: a new turn with `input` on the same thread.
     """
 
     action: Literal["resume", "recover", "send"]
@@ -606,6 +607,8 @@ class StepSpec(_Spec):
     input: str | dict[str, Any] | None = None
     context: dict[str, Any] | None = None
     """The context for this step's invokes (default: the run's `run.context`)."""
+    allow_rerun: bool = False
+    """`recover` only: go ahead even if it runs again a tool that already ran."""
     expect: ExpectSpec = ExpectSpec()
 
     @field_validator("expect")
@@ -623,6 +626,8 @@ class StepSpec(_Spec):
             raise ValueError("`input` goes with `action: send`, which needs it")
         if self.action == "recover" and self.thread != "same":
             raise ValueError("`recover` continues the failed run on its own thread; drop `thread`")
+        if self.allow_rerun and self.action != "recover":
+            raise ValueError("`allow_rerun` goes with `action: recover`")
         return self
 
 

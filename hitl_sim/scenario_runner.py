@@ -267,7 +267,7 @@ def _step(
     asynchronous = scenario.run.async_
     if step.action == "recover":
         recover = driver.arecover if asynchronous else driver.recover
-        return recover(previous, graph, reviewer, **options)
+        return recover(previous, graph, reviewer, allow_rerun=step.allow_rerun, **options)
     if step.action == "resume" and (not asynchronous or thread is None):
         return driver.resume(graph, thread, reviewer, **options)
     given = None if step.action == "resume" else step.input

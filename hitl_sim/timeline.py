@@ -124,8 +124,14 @@ def _blocked(block: PolicyBlock) -> list[str]:
 
 def _error(error: RunError) -> list[str]:
     state = "poisoned" if error.poisoned else "resumable" if error.resumable else "not resumable"
+    if error.tool is not None:
+        state = f"raised by tool {error.tool}, {state}"
     where = f" in node {error.node!r}" if error.node else ""
-    return [f"error ({state}){where}: {error.type}: {_short(error.message, 120)}"]
+    lines = [f"error ({state}){where}: {error.type}: {_short(error.message, 120)}"]
+    for execution in error.lost:
+        call = _call(execution.name, execution.args)
+        lines.append(f"    result lost: {call} ran, but the thread kept no result of it")
+    return lines
 
 
 def _line(step: Step, early: Mapping[int, str]) -> list[str]:
@@ -152,11 +158,14 @@ def _line(step: Step, early: Mapping[int, str]) -> list[str]:
 
 def _resume(record: ResumeRecord) -> str:
     answered = ", ".join(f"#{seq}" for seq in record.answers)
+    if record.how == "retry":
+        return f"resume {record.resume}: invoke(None), retrying the failed task with its answer"
     if record.how == "continue":
         written = f"update_state({_short(record.update, 60)}), " if record.update else ""
         return f"resume {record.resume} ({answered}): {written}invoke(None)"
     value = record.value
-    if isinstance(value, Mapping) and isinstance(value.get("decisions"), list):
+    batched = isinstance(value, Mapping) and isinstance(value.get("decisions"), list)
+    if batched or record.how == "recover":  # recover: one answer, not keyed by interrupt id
         shown = _answer(value)
     elif isinstance(value, Mapping) and len(value) == len(record.answers):
         pairs = zip(record.answers, value.values(), strict=True)

@@ -79,7 +79,7 @@ def test_async_runs_are_kept_and_checked():
             {"skip_checks": "ran_twice"},
             "skip_checks='ran_twice' names an unknown check. Expected a list of check names out "
             "of: unapproved_call, rejected_call_ran, edit_not_applied, approved_call_dropped, "
-            "approved_call_blocked, ran_twice, reason_not_delivered, unused_decisions, "
+            "approved_call_blocked, ran_twice, result_lost, reason_not_delivered, unused_decisions, "
             "unanswered_interrupts, gate_names_no_tool, gates_unknown, reply_differs, "
             "edit_skipped_gate, edit_not_told, all_or_nothing, unused_model_turns.",
         ),
