@@ -165,9 +165,7 @@ class WebhookReceiver:
             times = {id(s.record): s.at for s in run.steps if s.kind == "interrupt"}
             for interrupt in run.interrupts:
                 hits = [
-                    i
-                    for i, n in enumerate(got)
-                    if self._matches(n.body, interrupt, run.thread_id)
+                    i for i, n in enumerate(got) if self._matches(n.body, interrupt, run.thread_id)
                 ]
                 used.update(hits)
                 about = f"{interrupt.label} on thread {run.thread_id!r}"
