@@ -6,3 +6,10 @@ record modules `hitl_sim.run`, `hitl_sim.timeline`, `hitl_sim.interrupts`, `hitl
 `hitl_sim.normalise` and `hitl_sim.errors` (and each other), never the driver, the scenario
 runner or pytest, so the command line, the pytest plugin and a plain script can all use them.
 """
+
+from __future__ import annotations
+
+from hitl_sim.reporting.audit_log import AuditEvent, AuditLog
+from hitl_sim.reporting.snapshots import assert_snapshot_file, run_matcher, snapshot_text
+
+__all__ = ["AuditEvent", "AuditLog", "assert_snapshot_file", "run_matcher", "snapshot_text"]

@@ -55,7 +55,7 @@ Kind = Literal["user", "agent", "subagent", "gate", "reviewer", "tool"]
 
 
 class ViolationLike(Protocol):
-    """What a diagram needs of a safety violation (`hitl_sim.checks.Violation` fits)."""
+    """What a diagram needs of a safety violation (`hitl_sim.checking.checks.Violation` fits)."""
 
     @property
     def check(self) -> str: ...

@@ -1,6 +1,6 @@
 """One reported item (a scenario or a test) as the reports need it, whoever produced it.
 
-`from_result(result)` reads a `hitl_sim.scenario_runner.ScenarioResult` (or anything shaped like
+`from_result(result)` reads a `hitl_sim.scenarios.runner.ScenarioResult` (or anything shaped like
 one, see `ResultLike`); `ReportItem(...)` directly serves the pytest plugin's test items and the
 command line's ERROR and SKIP rows. Fail closed: a status that is not PASS, FAIL, ERROR or SKIP
 (or pytest's passed/failed/error/skipped) is reported as ERROR, and an item given as PASS that
@@ -151,9 +151,9 @@ class ResultLike(Protocol):
 
 
 Locate = Callable[[Any, tuple[str | int, ...]], str]
-"""`(scenario, keys) -> "path:line"`: `hitl_sim.scenario.where_in_file` fits."""
+"""`(scenario, keys) -> "path:line"`: `hitl_sim.scenarios.schema.where_in_file` fits."""
 Judge = Callable[[Run], Sequence[ViolationLike]]
-"""`run -> violations`: `hitl_sim.checks.violations` fits (default: `violations_of`)."""
+"""`run -> violations`: `hitl_sim.checking.checks.violations` fits (default: `violations_of`)."""
 
 _LABEL = re.compile(r"^(?:run|then\[(?P<step>\d+)\] \([a-z]+\)): (?P<rest>.*)", re.S)
 _KEY = re.compile(r"^(?P<key>[a-z_]+)(?:[.\[:]| )")

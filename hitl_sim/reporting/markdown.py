@@ -21,12 +21,15 @@ from hitl_sim.reporting.item import ReportItem
 __all__ = ["markdown_summary", "write_markdown"]
 
 _ICON = {"PASS": "✅", "FAIL": "❌", "ERROR": "💥", "SKIP": "⏭️"}
-_INLINE = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+_INLINE = re.compile(r"([\\`*_{}\[\]#|~])")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def _inline(text: str) -> str:
-    """`text` safe in a Markdown paragraph or table cell: one line, markup escaped."""
-    return _INLINE.sub(r"\\\1", " ".join(text.split()))
+    """`text` safe in a Markdown paragraph or table cell: one line, markup escaped (HTML's
+    three as entities, so no tag can open)."""
+    text = re.sub("[&<>]", lambda m: _ENTITIES[m.group(0)], " ".join(text.split()))
+    return _INLINE.sub(r"\\\1", text)
 
 
 def _fence(body: str, info: str = "text") -> str:
@@ -83,12 +86,18 @@ def _first_line(item: ReportItem) -> str:
 
 
 def write_markdown(
-    path: str | Path, items: Sequence[ReportItem], *, append: bool = True, **options: object
+    path: str | Path,
+    items: Sequence[ReportItem],
+    *,
+    append: bool = True,
+    title: str = "hitl-sim report",
+    max_detailed: int = 20,
+    diagrams: bool = True,
 ) -> Path:
     """Write (by default append, as `$GITHUB_STEP_SUMMARY` expects) the summary to `path`."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = markdown_summary(items, **options)  # type: ignore[arg-type]
+    text = markdown_summary(items, title=title, max_detailed=max_detailed, diagrams=diagrams)
     with target.open("a" if append else "w", encoding="utf-8") as stream:
         stream.write(text)
     return target

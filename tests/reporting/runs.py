@@ -7,7 +7,7 @@ import operator
 import textwrap
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
@@ -16,23 +16,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from hitl_sim import (
-    Reviewer,
-    ScriptedChatModel,
-    answer,
-    approve,
-    call,
-    edit,
-    reject,
-    run_scenario,
-    say,
-    simulate,
-)
-from hitl_sim.broken_agents import executes_rejected_calls
+from hitl_sim import Reviewer, ScriptedChatModel, answer, approve, call, edit, reject, say, simulate
+from hitl_sim.catalog.broken_agents import executes_rejected_calls
 from hitl_sim.run import Run
-from hitl_sim.scenario_runner import ScenarioResult
+from hitl_sim.scenarios import run_scenario
 from tests.agents import delete_file, send_email
-from tests.unit.test_driver_deep import deep_agent
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 """A tool argument that would run as code if a report pasted it into HTML unescaped."""
@@ -112,7 +100,33 @@ def breakpoint_run() -> Run:
 
 
 def subagent_run() -> Run:
-    return simulate(deep_agent(), "Clean up", Reviewer([approve(by="ann")]))
+    """A deep agent whose `cleaner` subagent gates its own delete_file."""
+    from deepagents import create_deep_agent
+
+    cleaner = {
+        "name": "cleaner",
+        "description": "Deletes files.",
+        "system_prompt": "Clean.",
+        "tools": [delete_file],
+        "interrupt_on": {"delete_file": {"allowed_decisions": ["approve", "reject"]}},
+    }
+    model = ScriptedChatModel(
+        {
+            "main": [
+                call("task", description="Clean /tmp", subagent_type="cleaner"),
+                say("Cleaned."),
+            ],
+            "cleaner": [call("delete_file", path="/tmp/x"), say("Deleted /tmp/x.")],
+        }
+    )
+    agent = create_deep_agent(
+        model=model,
+        tools=[send_email, delete_file],
+        interrupt_on={"send_email": True},
+        subagents=[cleaner],
+        checkpointer=InMemorySaver(),
+    )
+    return simulate(agent, "Clean up", Reviewer([approve(by="ann")]))
 
 
 def broken_run() -> Run:
@@ -146,7 +160,7 @@ description: >
 tags: [broken, demo]
 agent:
   kind: factory
-  factory: hitl_sim.broken_agents:executes_rejected_calls
+  factory: hitl_sim.catalog.broken_agents:executes_rejected_calls
   options:
     interrupt_on: {delete_file: {allowed_decisions: [approve, reject]}}
   tools:
@@ -187,7 +201,7 @@ expect:
 """
 
 
-def scenario_result(folder: Path, name: str, text: str) -> ScenarioResult:
+def scenario_result(folder: Path, name: str, text: str) -> Any:
     path = folder / f"{name}.yaml"
     path.write_text(textwrap.dedent(text))
     return run_scenario(path)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from hitl_sim.checks import violations
+from hitl_sim.checking.checks import violations
 from hitl_sim.reporting.html import html_report, verdict, write_html
 from hitl_sim.reporting.item import Failure, ReportItem, from_result
-from hitl_sim.scenario import where_in_file
+from hitl_sim.scenarios.schema import where_in_file
 from tests.agents.secrets import SECRETS, secret_run
 from tests.reporting import runs
 
