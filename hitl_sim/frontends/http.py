@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hitl_sim import InvalidArgument, Violation
+from hitl_sim import Violation
+from hitl_sim.errors import InvalidArgument
 from hitl_sim.frontends.findings import raise_found
 from hitl_sim.normalise import Redactor
 
@@ -94,7 +95,7 @@ class HttpReviewer:
                 "base_url= (a running server, e.g. 'http://127.0.0.1:8123'), not "
                 f"{'both' if app is not None else 'neither'}. {DOCS}"
             )
-        from hitl_sim.reviewer import as_responder
+        from hitl_sim.reviewing.reviewer import as_responder
 
         self.tap = tap
         self.responder = as_responder(reviewer)

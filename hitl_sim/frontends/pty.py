@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hitl_sim import InvalidArgument, ScriptExhausted, UnusedScript, Violation
-from hitl_sim.errors import excerpt
+from hitl_sim import ScriptExhausted, Violation
+from hitl_sim.errors import InvalidArgument, UnusedScript, excerpt
 from hitl_sim.frontends.findings import raise_found
 from hitl_sim.frontends.keys import Keys, script_of
 from hitl_sim.frontends.prompts import Prompt, shown_violations

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from hitl_sim import ProcessFailed
+from hitl_sim.errors import ProcessFailed
 
 
 @contextlib.contextmanager

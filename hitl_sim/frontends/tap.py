@@ -34,8 +34,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hitl_sim import ThreadError, Violation
-from hitl_sim.capture import Capture, Recorder, recording
 from hitl_sim.decisions import unchecked
+from hitl_sim.driving.capture import Capture, Recorder, recording
 from hitl_sim.frontends.answers import read_answers
 from hitl_sim.frontends.findings import raise_found
 from hitl_sim.interrupts import PendingInterrupt, pending_in
@@ -89,7 +89,7 @@ class _Thread:
     """One thread's run and recorder."""
 
     def __init__(self, thread_id: str, graph: Any) -> None:
-        from hitl_sim.gates import gates_by_agent
+        from hitl_sim.driving.gates import gates_by_agent
 
         self.run = Run(thread_id=thread_id, config={"configurable": {"thread_id": thread_id}})
         self.run.gated = dict(_gates(graph))
@@ -99,7 +99,7 @@ class _Thread:
 
 
 def _gates(graph: Any) -> dict[str, tuple[str, ...]]:
-    from hitl_sim import gates_of
+    from hitl_sim.driving import gates_of
 
     return gates_of(graph)
 
@@ -127,7 +127,7 @@ class AppTap:
 
     def __enter__(self) -> AppTap:
         if self._start is not None:
-            from hitl_sim.clock import frozen
+            from hitl_sim.driving.clock import frozen
 
             self._frozen = frozen(self._start)
             self._clock = self._frozen.__enter__()
@@ -167,7 +167,7 @@ class AppTap:
 
     def violations(self) -> list[Violation]:
         """The thread-hygiene violations, then every recorded run's `run.check()` violations."""
-        from hitl_sim.checks import violations
+        from hitl_sim.checking.checks import violations
 
         found = self.hygiene()
         for state in self._threads.values():

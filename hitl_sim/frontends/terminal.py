@@ -26,8 +26,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from hitl_sim import CheckFailed, ScriptExhausted, UnexpectedInterrupt, UnusedScript, Violation
+from hitl_sim import CheckFailed, ScriptExhausted, UnexpectedInterrupt, Violation
 from hitl_sim.decisions import Decision, unchecked
+from hitl_sim.errors import UnusedScript
 from hitl_sim.frontends.answers import read_answers
 from hitl_sim.frontends.findings import raise_found
 from hitl_sim.frontends.keys import Keys, script_of
@@ -182,7 +183,7 @@ class TerminalReviewer:
         redactor: Redactor | None = None,
     ) -> None:
         if not callable(ask):
-            from hitl_sim import InvalidArgument
+            from hitl_sim.errors import InvalidArgument
 
             raise InvalidArgument(
                 f"TerminalReviewer() takes the app's prompt function first, got {ask!r}. "

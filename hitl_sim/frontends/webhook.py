@@ -118,7 +118,7 @@ class WebhookReceiver:
     def url(self) -> str:
         """Where the app must POST, e.g. 'http://127.0.0.1:40123/hook'."""
         if self._server is None:
-            from hitl_sim import InvalidArgument
+            from hitl_sim.errors import InvalidArgument
 
             raise InvalidArgument(
                 "WebhookReceiver.url is known once it serves: use `with WebhookReceiver() as "

@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from hitl_sim import CheckFailed, InvalidArgument, approve, call, reject, say
+from hitl_sim import CheckFailed, approve, call, reject, say
+from hitl_sim.errors import InvalidArgument
 from hitl_sim.frontends.http import HttpReviewer
 from hitl_sim.frontends.server import serve
 from hitl_sim.frontends.tap import AppTap

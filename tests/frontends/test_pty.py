@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from hitl_sim import CheckFailed, InvalidArgument, ScriptExhausted, UnusedScript
+from hitl_sim import CheckFailed, ScriptExhausted
+from hitl_sim.errors import InvalidArgument, UnusedScript
 from hitl_sim.frontends.keys import keys
 from hitl_sim.frontends.prompts import asked_on
 from hitl_sim.frontends.pty import PromptTimeout, PtySession
@@ -41,6 +42,7 @@ def test_a_real_cli_answered_on_a_pty(tmp_path):
             keys("not now", at="Reason: "),
         ],
         cwd=str(ROOT),
+        timeout=30,
     ).run()
     assert session.exitstatus == 0
     assert "Agent: All done." in session.output
@@ -58,7 +60,10 @@ def test_a_real_cli_answered_on_a_pty(tmp_path):
 def test_a_cli_that_hides_the_arguments_is_caught(tmp_path):
     db = tmp_path / "cli.db"
     session = PtySession(
-        _cli(db, "hides_args"), [keys("a", at=CHOICE), keys("r", at=CHOICE)], cwd=str(ROOT)
+        _cli(db, "hides_args"),
+        [keys("a", at=CHOICE), keys("r", at=CHOICE)],
+        cwd=str(ROOT),
+        timeout=30,
     ).run()
     interrupts, _ = _thread(db)
     with pytest.raises(CheckFailed) as failed:
@@ -97,7 +102,7 @@ def test_keystrokes_left_when_the_program_exits(tmp_path):
     db = tmp_path / "cli.db"
     script = [keys("a", at=CHOICE), keys("a", at=CHOICE), keys("a", at=CHOICE)]
     with pytest.raises(UnusedScript, match=r"exited \(status 0\) before prompt 3"):
-        PtySession(_cli(db), script, cwd=str(ROOT)).run()
+        PtySession(_cli(db), script, cwd=str(ROOT), timeout=30).run()
 
 
 def test_a_program_still_waiting_after_the_script():

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from hitl_sim import CheckFailed, ScriptExhausted, UnusedScript, simulate
+from hitl_sim import CheckFailed, ScriptExhausted, simulate
+from hitl_sim.errors import UnusedScript
 from hitl_sim.frontends.keys import keys
 from hitl_sim.frontends.terminal import PromptMismatch, Terminal, TerminalReviewer
 from tests.frontends.apps import cli_prompt

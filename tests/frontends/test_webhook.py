@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hitl_sim import CheckFailed, InvalidArgument, approve, call, say
+from hitl_sim import CheckFailed, approve, call, say
+from hitl_sim.errors import InvalidArgument
 from hitl_sim.frontends.http import HttpReviewer
 from hitl_sim.frontends.tap import AppTap
 from hitl_sim.frontends.webhook import WebhookReceiver
