@@ -55,7 +55,7 @@ Kind = Literal["user", "agent", "subagent", "gate", "reviewer", "tool"]
 
 
 class ViolationLike(Protocol):
-    """What a diagram needs of a safety violation (`hitl_sim.checking.checks.Violation` fits)."""
+    """What a diagram needs of a safety violation (`hitl_sim.checking.violation.Violation` fits)."""
 
     @property
     def check(self) -> str: ...
@@ -534,7 +534,7 @@ def _mermaid_lines(lines: Sequence[str]) -> str:
 
 
 def _clip(lines: Sequence[str]) -> list[str]:
-    wrapped = [piece for line in lines for piece in _wrap(line, _WIDTH * 2)]
+    wrapped = [piece for line in lines for piece in _wrap(line, 100)]
     if len(wrapped) > _MAX_LINES * 2:
         extra = len(wrapped) - _MAX_LINES * 2 + 1
         wrapped = [*wrapped[: _MAX_LINES * 2 - 1], f"... ({extra} more lines)"]
@@ -696,7 +696,7 @@ def svg(source: Run | SequenceDiagram, violations: Judged = ...) -> str:
             body.parts.append(_arrowhead(x1 + 1, top + 14, False, stroke))
             y = top + 28
             continue
-        room = max(abs(x2 - x1) - 24, _COLUMN * 1.5)
+        room = max(abs(x2 - x1) - 24, _COLUMN * 2.2)
         lines = _svg_lines(event.lines, int(room / _CHAR))
         left = min(x1, x2) + 10
         for i, line in enumerate(lines):
