@@ -7,7 +7,8 @@ VERIFY (`confirmation`), an HTTP approval API (`http`, with `server` for a real 
 127.0.0.1), webhook notifications (`webhook`), and the app's own resume path (`tap`: the graph as
 the app sees it, every call recorded into a real `Run`). It owns those modules only; it imports
 hitl_sim's top-level names, `hitl_sim.run`, `.interrupts`, `.decisions`, `.errors`, `.normalise`,
-`.timeline`, and (noted for the restructure) `hitl_sim.driving.capture`, `.checks`, `.clock`, `.gates`.
+and (noted for the restructure) the driver's capture, clock and gates modules, the checks and the
+reviewer (`as_responder`).
 Heavy optional dependencies (fastapi, httpx, uvicorn, pexpect: `pip install "hitl-sim[frontends]"`)
 are imported inside the modules that need them, never from `hitl_sim/__init__`.
 """

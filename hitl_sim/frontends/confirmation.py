@@ -27,7 +27,7 @@ import inspect
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ParamSpec, TypeVar
 
 from hitl_sim import Violation
@@ -40,7 +40,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """The seeds' confirmation levels."""
 
     INFO = "info"

@@ -84,7 +84,7 @@ class Terminal:
     def __enter__(self) -> Terminal:
         self._saved = (builtins.input, sys.stdout)
         builtins.input = self._input
-        sys.stdout = self._screen  # type: ignore[assignment]
+        sys.stdout = self._screen
         self._depth += 1
         return self
 
@@ -101,7 +101,7 @@ class Terminal:
         start = len(self.prompts)
         saved = (builtins.input, sys.stdout)
         builtins.input = self._input
-        sys.stdout = self._screen  # type: ignore[assignment]
+        sys.stdout = self._screen
         found: list[Prompt] = []
         try:
             yield found
@@ -176,7 +176,7 @@ class TerminalReviewer:
 
     def __init__(
         self,
-        ask: Callable[[Any], Any],
+        ask: Any,
         script: Iterable[Keys | str],
         *,
         by: str | None = None,
@@ -189,7 +189,7 @@ class TerminalReviewer:
                 f"TerminalReviewer() takes the app's prompt function first, got {ask!r}. "
                 "Expected ask(interrupt_value) -> the value the app resumes with."
             )
-        self.ask = ask
+        self.ask: Callable[[Any], Any] = ask
         self.by = by
         self.terminal = Terminal(script, redactor=redactor)
         self.asked: list[tuple[PendingInterrupt, list[Prompt]]] = []

@@ -63,9 +63,10 @@ def test_the_seeds_reply_as_new_input_is_caught():
     assert "while interrupt #1 (batched, node 'HumanInTheLoopMiddleware.after_model') waited" in (
         failed.value.violations[0].message
     )
-    assert (
-        "pending interrupt #1 (batched, node 'HumanInTheLoopMiddleware.after_model'): delete_file(path='/srv/a')"
-        in failed.value.violations[0].evidence
+    assert failed.value.violations[0].evidence == (
+        "sent: {'messages': [('user', 'yes')]}",
+        "pending interrupt #1 (batched, node 'HumanInTheLoopMiddleware.after_model'): "
+        "delete_file(path='/srv/a')",
     )
     assert DELETED == []
 
@@ -97,13 +98,14 @@ def test_a_resume_in_the_wrong_shape_is_caught():
     config = {"configurable": {"thread_id": "t1"}}
     with AppTap(_agent()) as tap:
         tap.invoke({"messages": [("user", "clean up")]}, config)
-        with pytest.raises(Exception):  # the middleware refuses it too
+        with pytest.raises(KeyError, match="decisions"):  # the middleware refuses it too
             tap.invoke(Command(resume={"approved": True, "feedback": ""}), config)
     found = tap.violations()[0]
     assert found.check == "resume_wrong_shape"
-    assert (
-        "takes {'decisions': [...]} (one per action request); the app sent {'approved': True, 'feedback': ''}"
-        in found.message
+    assert found.message == (
+        "The app resumed thread 't1' with a value the middleware cannot take: interrupt #1 "
+        "(batched, node 'HumanInTheLoopMiddleware.after_model') takes {'decisions': [...]} (one "
+        "per action request); the app sent {'approved': True, 'feedback': ''}."
     )
     assert tap.run("t1").status == "failed"
 

@@ -68,20 +68,27 @@ def test_a_cli_that_hides_the_arguments_is_caught(tmp_path):
     interrupts, _ = _thread(db)
     with pytest.raises(CheckFailed) as failed:
         session.check(interrupts, groups=[1, 1])
-    found = [(v.check, v.message.split(" without seeing ")[1]) for v in failed.value.violations]
+    found = [(v.check, v.message) for v in failed.value.violations]
+    tail = ". Expected the prompt to show the tool and every argument (print them before asking)."
     assert found == [
         (
             "args_not_shown",
-            "argument path='/srv/a'. Expected the prompt to show the tool and every argument (print them before asking).",
+            "The human decided delete_file at interrupt #1 (batched, node "
+            "'HumanInTheLoopMiddleware.after_model') without seeing argument path='/srv/a'" + tail,
         ),
         (
             "args_not_shown",
-            "argument to='ops@example.com', argument body='cleaned'. Expected the prompt to show the tool and every argument (print them before asking).",
+            "The human decided send_email at interrupt #2 (batched, node "
+            "'HumanInTheLoopMiddleware.after_model') without seeing argument "
+            "to='ops@example.com', argument body='cleaned'" + tail,
         ),
     ]
 
 
-ASK = "print('Tool: delete_file'); print('Args: {}'.format({'path': '/srv/a'})); input('Approve? (y/n): ')"
+ASK = (
+    "print('Tool: delete_file'); print('Args: {}'.format({'path': '/srv/a'})); "
+    "input('Approve? (y/n): ')"
+)
 """A small real program for the error paths (the agent's CLI takes seconds to import)."""
 
 

@@ -82,9 +82,9 @@ def test_running_out_of_keystrokes_shows_the_screen():
 
 
 def test_keystrokes_left_over_are_reported():
-    with pytest.raises(UnusedScript, match=r"1 keystroke\(s\) left unused:\n- keys\('n'\)"):
-        with Terminal(["y", "n"]):
-            input("Proceed? ")
+    left = r"1 keystroke\(s\) left unused:\n- keys\('n'\)"
+    with pytest.raises(UnusedScript, match=left), Terminal(["y", "n"]):
+        input("Proceed? ")
 
 
 def test_secret_arguments_never_reach_the_records():

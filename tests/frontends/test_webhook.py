@@ -83,4 +83,4 @@ def test_a_missing_notification_and_missing_fields_are_caught():
 
 def test_the_url_is_known_only_while_serving():
     with pytest.raises(InvalidArgument, match="use `with WebhookReceiver"):
-        WebhookReceiver().url
+        _ = WebhookReceiver().url

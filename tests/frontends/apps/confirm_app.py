@@ -25,7 +25,7 @@ BUGS: set[str] = set()
 DONE: list[str] = []
 
 
-class ConfirmationLevel(str, Enum):
+class ConfirmationLevel(str, Enum):  # noqa: UP042 (as in the seed)
     INFO = "info"  # Just notify
     CONFIRM = "confirm"  # Simple yes/no
     VERIFY = "verify"  # Require typing confirmation
