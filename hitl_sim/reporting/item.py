@@ -28,6 +28,8 @@ __all__ = [
     "Status",
     "expectation_keys",
     "from_result",
+    "from_test",
+    "shown_path",
     "status_of",
 ]
 
@@ -35,6 +37,11 @@ Status = Literal["PASS", "FAIL", "ERROR", "SKIP"]
 STATUSES: tuple[Status, ...] = ("FAIL", "ERROR", "SKIP", "PASS")
 """Every status, worst first (the order reports list them in)."""
 _PYTEST = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+
+
+def _known(value: object) -> bool:
+    word = value.strip() if isinstance(value, str) else None
+    return word is not None and (word.upper() in STATUSES or word.lower() in _PYTEST)
 
 
 def status_of(value: object) -> Status:
@@ -80,15 +87,18 @@ class ReportItem:
     summary, a skip's reason."""
     snapshot_diffs: tuple[str, ...] = ()
     """Unified diffs of snapshots that did not match."""
-    _raw_status: str = field(default="", repr=False, compare=False)
+    _note: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         given = self.status
         status = status_of(given)
-        if status == "PASS" and self.failures:
+        note = ""
+        if status == "ERROR" and not _known(given):
+            note = f"given status {given!r} is not PASS/FAIL/ERROR/SKIP: not judged"
+        elif status == "PASS" and self.failures:
             status = "FAIL"
-        if status != given:
-            object.__setattr__(self, "_raw_status", str(given))
+            note = f"given as {given!r}, but an expectation failed"
+        object.__setattr__(self, "_note", note)
         object.__setattr__(self, "status", status)
         object.__setattr__(self, "tags", tuple(str(t) for t in self.tags))
         object.__setattr__(self, "runs", tuple(self.runs))
@@ -101,11 +111,7 @@ class ReportItem:
     @property
     def status_note(self) -> str:
         """Why the status is not the one given (empty when it is)."""
-        if not self._raw_status:
-            return ""
-        if self.status == "FAIL":
-            return f"given as {self._raw_status!r}, but an expectation failed"
-        return f"given status {self._raw_status!r} is not PASS/FAIL/ERROR/SKIP: not judged"
+        return self._note
 
     def violations_of_run(self, index: int) -> tuple[ViolationLike, ...] | None:
         if index < len(self.violations):
@@ -239,3 +245,38 @@ def _masker(runs: Sequence[Run]) -> Callable[[str], str]:
         return text
 
     return mask
+
+
+def from_test(
+    nodeid: str,
+    outcome: object,
+    *,
+    where: str | None = None,
+    message: str = "",
+    details: str = "",
+    runs: Sequence[Run] = (),
+    tags: Sequence[str] = (),
+    description: str = "",
+) -> ReportItem:
+    """The item of one pytest test (plain values, so this module needs no pytest): `outcome`
+    is pytest's word (passed, failed, skipped, error; anything else is ERROR), `where` its
+    `path:line`, `message` the first line of the failure (the failed assertion) and `details`
+    the whole longrepr. A failed test without a message still carries one failure."""
+    status = status_of(outcome)
+    failures: tuple[Failure, ...] = ()
+    if status == "FAIL":
+        first = message or next((s for s in details.splitlines() if s.strip()), "")
+        failures = (Failure(first.strip() or "the test failed", where),)
+    mask = _masker(tuple(runs))
+    return ReportItem(
+        id=shown_path(nodeid),
+        status=outcome if _known(outcome) else repr(outcome),  # type: ignore[arg-type]
+        description=" ".join(description.split()),
+        tags=tuple(tags),
+        where=shown_path(where) if where else None,
+        failures=tuple(
+            Failure(mask(f.text), shown_path(f.where) if f.where else None) for f in failures
+        ),
+        runs=tuple(runs),
+        details=shown_path(mask(details)),
+    )

@@ -120,3 +120,26 @@ def test_a_closed_stream_is_not_a_terminal_and_a_bad_mode_is_refused():
     with pytest.raises(InvalidValue, match=r"color mode 'sometimes' is not one of auto, always"):
         wants_color(Tty(), "sometimes", {})
     assert Colors(True).paint("x", "no-such-style") == "x"
+
+
+def test_progress_is_drawn_in_place_on_a_terminal_and_not_at_all_elsewhere():
+    from hitl_sim.reporting.progress import Progress
+
+    terminal, pipe = Tty(), io.StringIO()
+    live = Progress.for_stream(terminal, 12, color="never")
+    quiet = Progress.for_stream(pipe, 12, color="never")
+    for progress in (live, quiet):
+        progress.advance("scenarios/a.yaml", "PASS")
+        progress.advance("scenarios/long_name.yaml", "FAIL")
+        progress.advance("b.yaml", "PASS")
+        progress.close()
+
+    assert pipe.getvalue() == ""
+    first = "[ 1/12] 0 failed, 0 errors  PASS scenarios/a.yaml"
+    second = "[ 2/12] 1 failed, 0 errors  FAIL scenarios/long_name.yaml"
+    third = "[ 3/12] 1 failed, 0 errors  PASS b.yaml"
+    assert terminal.getvalue() == (
+        f"\r{first}\r{second}\r{third}{' ' * (len(second) - len(third))}"  # the rest wiped
+        f"\r{' ' * len(third)}\r"  # closing erases the line
+    )
+    assert quiet.counts == live.counts == {"PASS": 2, "FAIL": 1}
