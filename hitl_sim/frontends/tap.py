@@ -36,9 +36,11 @@ from typing import Any
 from hitl_sim import ThreadError, Violation
 from hitl_sim.decisions import unchecked
 from hitl_sim.driving.capture import Capture, Recorder, recording
+from hitl_sim.errors import InvalidArgument
 from hitl_sim.frontends.answers import read_answers
 from hitl_sim.frontends.findings import raise_found
 from hitl_sim.interrupts import PendingInterrupt, pending_in
+from hitl_sim.normalise import Redactor
 from hitl_sim.run import DecisionRecord, ResumeRecord, Run, RunError, Step
 
 DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -161,9 +163,22 @@ class AppTap:
         return state.run
 
     def hygiene(self) -> list[Violation]:
-        """The thread-hygiene violations alone (see the module docs), in the order found."""
+        """The thread-hygiene violations alone (see the module docs), in the order found, with
+        every secret the recorded runs and the app's calls saw masked."""
+        text = self.redactor().text
         with self._lock:
-            return list(self._violations)
+            found = list(self._violations)
+        return [Violation(v.check, text(v.message), tuple(map(text, v.evidence))) for v in found]
+
+    def redactor(self) -> Redactor:
+        """A redactor holding every secret of the recorded runs and of what the app sent."""
+        redactor = Redactor()
+        with self._lock:
+            for state in self._threads.values():
+                redactor.learn(state.run)
+            for sent in self.sent:
+                redactor.learn(sent.value)
+        return redactor
 
     def violations(self) -> list[Violation]:
         """The thread-hygiene violations, then every recorded run's `run.check()` violations."""
@@ -176,12 +191,7 @@ class AppTap:
 
     def check(self) -> None:
         """Raise `CheckFailed` listing `violations()`, secrets masked."""
-        from hitl_sim.normalise import Redactor
-
-        redactor = Redactor()
-        for state in self._threads.values():
-            redactor.learn(state.run)
-        raise_found(self.violations(), "The app's graph calls", redactor)
+        raise_found(self.violations(), "The app's graph calls", self.redactor())
 
     @contextlib.contextmanager
     def expecting(self, thread_id: str) -> Iterator[list[Sent]]:
@@ -216,18 +226,56 @@ class AppTap:
 
     # -- the graph, as the app calls it
 
+    _UNRECORDED = frozenset({"stream", "astream", "batch", "abatch", "stream_events"})
+
     def __getattr__(self, name: str) -> Any:
+        if name in AppTap._UNRECORDED:
+            raise InvalidArgument(
+                f"The app called {name}() on the AppTap, which records invoke() and ainvoke() "
+                "only: the calls it makes this way would run unrecorded, and the checks would "
+                "pass on nothing. Expected the app to call invoke/ainvoke, or wait for stream "
+                "support. See docs/approval-front-ends.md#the-apps-own-resume-path"
+            )
         return getattr(self.graph, name)
 
     def get_state(self, config: Any, **options: Any) -> Any:
         return self.graph.get_state(config, **options)
 
-    def invoke(self, input: Any, config: Any = None, **options: Any) -> Any:
-        from langgraph.types import Command
+    async def aget_state(self, config: Any, **options: Any) -> Any:
+        return await self.graph.aget_state(config, **options)
 
+    def invoke(self, input: Any, config: Any = None, **options: Any) -> Any:
         thread = _thread_of(config)
         if thread is None:  # LangGraph refuses it itself: let it say so
             return self.graph.invoke(input, config, **options)
+        state, resume, given = self._before(thread, input, config)
+        try:
+            with recording(state.recorder):
+                result = self.graph.invoke(input, given, **options)
+        except Exception as error:
+            self._failed(state, resume, error)
+            raise
+        self._after(state, resume, thread)
+        return result
+
+    async def ainvoke(self, input: Any, config: Any = None, **options: Any) -> Any:
+        thread = _thread_of(config)
+        if thread is None:
+            return await self.graph.ainvoke(input, config, **options)
+        state, resume, given = self._before(thread, input, config)
+        try:
+            with recording(state.recorder):
+                result = await self.graph.ainvoke(input, given, **options)
+        except Exception as error:
+            self._failed(state, resume, error)
+            raise
+        self._after(state, resume, thread)
+        return result
+
+    def _before(self, thread: str, input: Any, config: Any) -> tuple[_Thread, int, dict[str, Any]]:
+        """Record what the app sends and judge it; the config to send it with."""
+        from langgraph.types import Command
+
         with self._lock:
             state = self._threads.setdefault(thread, _Thread(thread, self.graph))
             head = self.graph.get_state({"configurable": {"thread_id": thread}})
@@ -248,28 +296,27 @@ class AppTap:
             state.in_flight += 1
             state.recorder.resume += kind != "input"
             resume = state.recorder.resume
-        handler = Capture(state.recorder)
         given = dict(config)
-        given["callbacks"] = [*(config.get("callbacks") or []), handler]
-        try:
-            with recording(state.recorder):
-                result = self.graph.invoke(input, given, **options)
-        except Exception as error:
-            with self._lock:
-                state.in_flight -= 1
-                state.recorder.flush()
-                state.run.error = RunError(error, resume, None, resumable=False)
-                state.run.steps.append(Step("error", resume, state.run.error, _now()))
-            raise
+        given["callbacks"] = [*(config.get("callbacks") or []), Capture(state.recorder)]
+        return state, resume, given
+
+    def _failed(self, state: _Thread, resume: int, error: Exception) -> None:
+        with self._lock:
+            state.in_flight -= 1
+            state.recorder.flush()
+            state.run.error = RunError(error, resume, None, resumable=False)
+            state.run.steps.append(Step("error", resume, state.run.error, _now()))
+
+    def _after(self, state: _Thread, resume: int, thread: str) -> None:
         with self._lock:
             state.in_flight -= 1
             state.recorder.flush()
             after = self.graph.get_state({"configurable": {"thread_id": thread}})
+            state.run.error = None  # a later call that went through supersedes an earlier error
             state.run.pending = self._register(state, after)
             state.run.final_state = dict(after.values)
             if not state.run.pending:
                 state.run.steps.append(Step("finish", resume, state.run.status, _now()))
-        return result
 
     # -- bookkeeping (under the lock)
 

@@ -8,6 +8,7 @@ import pytest
 from langgraph.types import Command
 
 from hitl_sim import CheckFailed, ThreadError, call, say
+from hitl_sim.errors import InvalidArgument
 from hitl_sim.frontends.tap import AppTap
 from tests.frontends.apps.agents import DELETED, file_agent
 from tests.frontends.apps.chat_app import ChatApp, SeedChatApp
@@ -177,3 +178,70 @@ def test_expecting_names_the_thread_resumed_instead():
 def test_asking_for_a_thread_the_app_never_used_is_an_error():
     with AppTap(_agent()) as tap, pytest.raises(ThreadError, match=r"no graph call on thread 'x'"):
         tap.run("x")
+
+
+def test_an_async_app_is_recorded_too():
+    import asyncio
+
+    config = {"configurable": {"thread_id": "t1"}}
+
+    async def app(graph):
+        await graph.ainvoke({"messages": [("user", "clean up")]}, config)
+        state = await graph.aget_state(config)
+        assert state.next
+        await graph.ainvoke(Command(resume={"decisions": [{"type": "approve"}]}), config)
+
+    with AppTap(_agent()) as tap:
+        asyncio.run(app(tap))
+    tap.check()
+    assert tap.run("t1").executed_names == ["delete_file"]
+
+
+def test_calls_the_tap_cannot_record_fail_closed():
+    with (
+        AppTap(_agent()) as tap,
+        pytest.raises(InvalidArgument, match=r"called stream\(\) on the AppTap"),
+    ):
+        tap.stream({"messages": [("user", "x")]}, {"configurable": {"thread_id": "t1"}})
+
+
+def test_a_graph_without_a_checkpointer_is_refused():
+    from langchain.agents import create_agent
+
+    from hitl_sim import ScriptedChatModel
+
+    with pytest.raises(ThreadError, match="without a checkpointer"):
+        AppTap(create_agent(ScriptedChatModel([say("hi")]), tools=[]))
+
+
+def test_secrets_the_app_sent_are_masked_in_every_finding():
+    agent = file_agent(
+        [call("send_email", to="ops@example.com", body="hi", api_key="sk-live-123456"), say("ok")]
+    )
+    config = {"configurable": {"thread_id": "t1"}}
+    with AppTap(agent) as tap:
+        tap.invoke({"messages": [("user", "mail ops")]}, config)
+        tap.invoke({"messages": [("user", "my token=tok-998877 go")]}, config)
+    with pytest.raises(CheckFailed) as failed:
+        tap.check()
+    text = str(failed.value)
+    assert "input_while_pending" in text
+    assert "sk-live-123456" not in text and "tok-998877" not in text
+    assert "api_key='***'" in text and "token=***" in text
+
+
+def test_the_clock_moves_only_when_told():
+    from datetime import timedelta
+
+    with AppTap(_agent()) as tap:
+        app = ChatApp(tap)
+        app.send("t1", "clean up")
+        tap.advance(timedelta(hours=2))
+        app.send("t1", "yes")
+    run = tap.run("t1")
+    assert [
+        (s.kind, s.at.isoformat()) for s in run.steps if s.kind in ("interrupt", "decision")
+    ] == [
+        ("interrupt", "2030-01-01T09:00:00+00:00"),
+        ("decision", "2030-01-01T11:00:00+00:00"),
+    ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from hitl_sim import CheckFailed, ScriptExhausted, simulate
@@ -88,20 +86,40 @@ def test_keystrokes_left_over_are_reported():
 
 
 def test_secret_arguments_never_reach_the_records():
+    from hitl_sim import call, say
+
     agent = file_agent(
-        [
-            [
-                call_email := __import__("hitl_sim").call(
-                    "send_email", to="ops@example.com", body="hi", api_key="sk-live-123456"
-                )
-            ],
-            __import__("hitl_sim").say("sent"),
-        ]
+        [call("send_email", to="ops@example.com", body="hi", api_key="sk-live-123456"), say("ok")]
     )
-    del call_email
     reviewer = TerminalReviewer(cli_prompt.get_user_decision, ["a"])
     simulate(agent, "mail ops", reviewer)
     reviewer.check()  # the api_key name is shown; its value counts as masked
-    assert "sk-live-123456" not in reviewer.prompts[0].screen
-    assert '"api_key": "***"' in reviewer.prompts[0].screen
-    assert json.loads(reviewer.prompts[0].screen.split("Args: ")[1].split("\n")[0])["to"]
+    screen = reviewer.prompts[0].screen
+    assert "sk-live-123456" not in screen and "sk-live-123456" not in reviewer.terminal.output
+    assert 'Args: {"to": "ops@example.com", "body": "hi", "api_key": "***"}' in screen
+
+
+def test_keystroke_latency_moves_the_frozen_clock():
+    from datetime import timedelta
+
+    reviewer = TerminalReviewer(
+        cli_prompt.get_user_decision, [keys("a", after=timedelta(minutes=5))], by="ann"
+    )
+    run = simulate(file_agent(), "clean up", reviewer)
+    (decided,) = run.decisions
+    assert decided.at.isoformat() == "2030-01-01T09:05:00+00:00"
+    assert decided.decision.by == "ann"
+
+
+def test_the_prompt_function_must_be_callable():
+    from hitl_sim.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="takes the app's prompt function first"):
+        TerminalReviewer("get_user_decision", ["a"])
+
+
+def test_unused_keystrokes_of_a_reviewer_are_a_violation():
+    reviewer = TerminalReviewer(cli_prompt.get_user_decision, ["a", "a"])
+    simulate(file_agent(), "clean up", reviewer)
+    (found,) = reviewer.violations()
+    assert (found.check, found.evidence) == ("unused_keys", ("keys('a')",))
