@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -128,7 +128,3 @@ def _numbered(interrupt: PendingInterrupt, seq: int) -> PendingInterrupt:
     from dataclasses import replace
 
     return replace(interrupt, seq=seq)
-
-
-def masked(redactor: Redactor, texts: Iterable[str]) -> list[str]:
-    return [redactor.text(text) for text in texts]

@@ -96,10 +96,58 @@ def test_a_pending_page_showing_a_stale_payload_is_caught():
         )
         _start(http)
         http.review("t1")
-    found = [v for v in http.violations() if v.check == "pending_shows_other"]
-    assert len(found) == 1
+    found = [v for v in http.violations() if v.check.startswith("pending_")]
+    assert [v.check for v in found] == ["pending_shows_other", "pending_after_finish"]
     assert "shows another payload than interrupt #2" in found[0].message
     assert any("'/srv/b'" in line for line in found[0].evidence)
+    assert found[1].message == (
+        "GET /pending/t1 shows an approval pending on thread 't1', which has nothing pending."
+    )
+
+
+def test_a_pending_page_that_hides_the_interrupt_is_caught():
+    with AppTap(_agent_once()) as tap:
+        http = HttpReviewer(tap, [approve()], app=create_app(tap, bugs=frozenset({"hide_pending"})))
+        _start(http)
+        run = http.review("t1")
+    assert run.status == "pending"
+    (found, *rest) = http.violations()
+    assert found.check == "pending_not_shown"
+    assert found.message == (
+        "GET /pending/t1 answered 200 and shows nothing pending, while interrupt #1 (batched, "
+        "node 'HumanInTheLoopMiddleware.after_model') waits on thread 't1': the human never "
+        "sees it."
+    )
+    assert [v.check for v in rest] == ["unanswered_interrupts"]
+
+
+def test_a_valid_decision_refused_by_the_api_is_caught():
+    from hitl_sim import edit
+
+    with AppTap(_agent_once()) as tap:
+        app = create_app(tap, bugs=frozenset({"approve_only"}))
+        http = HttpReviewer(tap, [edit(path="/tmp/a")], app=app)
+        _start(http)
+        http.review("t1")
+    found = http.violations()[0]
+    assert found.check == "decision_refused"
+    assert found.message.startswith(
+        "POST /approve answered 422 to a valid decision for interrupt #1"
+    )
+
+
+def test_exchanges_are_kept_with_secrets_masked():
+    agent = file_agent(
+        [call("send_email", to="ops@example.com", body="hi", api_key="sk-live-123456"), say("ok")]
+    )
+    with AppTap(agent) as tap:
+        http = HttpReviewer(tap, [approve()], app=create_app(tap))
+        _start(http)
+        http.review("t1")
+    http.check()
+    shown = http.exchanges[1].answer["data"]["action_requests"][0]
+    assert shown["args"] == {"to": "ops@example.com", "body": "hi", "api_key": "***"}
+    assert "sk-live-123456" not in repr(http.exchanges)
 
 
 def test_error_paths_of_a_correct_api():

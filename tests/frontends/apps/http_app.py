@@ -2,7 +2,10 @@
 showing the interrupt payload), a correct version and its broken twins, selected by `bugs=`:
 
 - ``wrong_thread``: /approve resumes the thread that started last, not the one named;
-- ``stale_pending``: /pending shows the first payload it ever cached for the thread;
+- ``stale_pending``: /pending shows the first payload it ever cached for the thread, even
+  after the run finished;
+- ``hide_pending``: /pending looks for `__interrupt__` in the state values, and finds nothing;
+- ``approve_only``: /approve takes approve and reject only, and answers 422 to an edit;
 - ``no_checks``: /approve resumes whatever it is told (unknown thread, nothing pending, a stale
   interrupt id), as the seed does;
 - ``no_lock``: no lock and no look at what is pending: two decisions for one thread run at once;
@@ -98,16 +101,22 @@ def create_app(
         if "no_checks" not in bugs and graph.get_state(_config(thread_id)).created_at is None:
             raise HTTPException(404, f"unknown thread {thread_id!r}")
         waiting = pending_of(thread_id)
+        if "hide_pending" in bugs:
+            found = graph.get_state(_config(thread_id)).values.get("__interrupt__")
+            waiting = list(found or [])
+        if "stale_pending" in bugs and (waiting or thread_id in cached):
+            if waiting:
+                cached.setdefault(thread_id, waiting[0].value)
+            return {"pending": True, "data": cached[thread_id]}
         if not waiting:
             return {"pending": False}
-        if "stale_pending" in bugs:
-            cached.setdefault(thread_id, waiting[0].value)
-            return {"pending": True, "interrupt_id": waiting[0].id, "data": cached[thread_id]}
         return {"pending": True, "interrupt_id": waiting[0].id, "data": waiting[0].value}
 
     @app.post("/approve")
     def approve(request: ApprovalRequest) -> dict[str, Any]:
         thread_id = last[-1] if "wrong_thread" in bugs else request.thread_id  # the bug: a global
+        if "approve_only" in bugs and any(d.get("type") == "edit" for d in request.decisions):
+            raise HTTPException(422, "decisions must be approve or reject")
         lock = locks[thread_id]
         if "no_lock" not in bugs and not lock.acquire(blocking=False):
             raise HTTPException(409, f"a decision for thread {thread_id!r} is being applied")
