@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hitl_sim import Violation
-from hitl_sim.errors import InvalidArgument
+from hitl_sim.errors import HitlSimError, InvalidArgument
 from hitl_sim.frontends.findings import raise_found
 from hitl_sim.normalise import Redactor
 
@@ -41,6 +41,10 @@ if TYPE_CHECKING:
     from hitl_sim.run import Run
 
 DOCS = "See docs/approval-front-ends.md#http-approval-apis"
+
+
+class PendingTimeout(HitlSimError, AssertionError):
+    """The app's pending endpoint never showed anything pending within the timeout."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,28 @@ class HttpReviewer:
             )
 
         return asyncio.run(together())
+
+    def wait_for_pending(
+        self, thread_id: str, *, timeout: float = 10.0, interval: float = 0.05
+    ) -> httpx.Response:
+        """Poll the pending endpoint until it shows something pending (an app that runs the
+        graph in a background task), at most `timeout` real seconds; a `PendingTimeout` then,
+        naming the last answer."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.get_pending(thread_id)
+            if response.is_success and self.read_pending(response.json())[0]:
+                return response
+            if time.monotonic() > deadline:
+                raise PendingTimeout(
+                    f"GET {self.pending_path.format(thread_id=thread_id)} showed nothing "
+                    f"pending for {timeout}s (last answer {response.status_code}: "
+                    f"{self.exchanges[-1].answer!r}). Expected the app's run to pause for "
+                    f"review. Check the run started, or raise timeout=. {DOCS}"
+                )
+            time.sleep(interval)
 
     # -- reviewing
 

@@ -240,3 +240,27 @@ def test_concurrent_decisions_for_one_thread(bugs, caught):
 def test_app_or_base_url_not_both():
     with AppTap(_agent_once()) as tap, pytest.raises(InvalidArgument, match="not both"):
         HttpReviewer(tap, [], app=create_app(tap), base_url="http://127.0.0.1:1")
+
+
+def test_polling_an_app_that_runs_in_the_background_on_a_real_server():
+    with AppTap(_agent_once()) as tap, serve(create_app(tap, background=True)) as url:
+        http = HttpReviewer(tap, [approve()], base_url=url)
+        started = http.request("POST", "/runs", {"thread_id": "t1", "message": "clean up"})
+        assert started.status_code == 202
+        assert http.wait_for_pending("t1").json()["pending"] is True
+        run = http.review("t1")
+    http.check()
+    assert run.executed_names == ["delete_file"]
+
+
+def test_waiting_for_a_review_that_never_comes_times_out():
+    from hitl_sim.frontends.http import PendingTimeout
+
+    with AppTap(file_agent([say("Nothing to do.")])) as tap:
+        http = HttpReviewer(tap, [], app=create_app(tap))
+        http.request("POST", "/runs", {"thread_id": "t1", "message": "hi"})
+        with pytest.raises(
+            PendingTimeout,
+            match=r"showed nothing pending for 0.2s \(last answer 200: \{'pending': False\}\)",
+        ):
+            http.wait_for_pending("t1", timeout=0.2)

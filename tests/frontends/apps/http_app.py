@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, HTTPException
+from fastapi import BackgroundTasks, FastAPI, HTTPException, Response
 from langgraph.types import Command
 from pydantic import BaseModel
 
@@ -43,8 +43,14 @@ def _config(thread_id: str) -> dict[str, Any]:
 
 
 def create_app(
-    graph: Any, *, bugs: frozenset[str] = frozenset(), webhook: str | None = None
+    graph: Any,
+    *,
+    bugs: frozenset[str] = frozenset(),
+    webhook: str | None = None,
+    background: bool = False,
 ) -> FastAPI:
+    """`background=True`: POST /runs answers 202 at once and runs the graph in a background
+    task (the approver then polls /pending)."""
     app = FastAPI()
     locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
     cached: dict[str, Any] = {}
@@ -90,11 +96,18 @@ def create_app(
             return {"status": "pending"}
         return {"status": "completed", "reply": str(result["messages"][-1].content)}
 
-    @app.post("/runs")
-    def start(request: StartRequest) -> dict[str, Any]:
-        last.append(request.thread_id)
+    def run(request: StartRequest) -> dict[str, Any]:
         result = graph.invoke({"messages": [("user", request.message)]}, _config(request.thread_id))
         return outcome(request.thread_id, result)
+
+    @app.post("/runs")
+    def start(request: StartRequest, tasks: BackgroundTasks, response: Response) -> dict[str, Any]:
+        last.append(request.thread_id)
+        if background:
+            tasks.add_task(run, request)
+            response.status_code = 202
+            return {"status": "started"}
+        return run(request)
 
     @app.get("/pending/{thread_id}")
     def get_pending(thread_id: str) -> dict[str, Any]:
