@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from hitl_sim.reporting.diagram import mermaid, svg
 from hitl_sim.reporting.html import write_html
 from hitl_sim.reporting.item import ReportItem
 from hitl_sim.reporting.markdown import write_markdown
@@ -37,10 +36,9 @@ def write_report_dir(
     for item in ordered:
         if item.status == "PASS":
             continue
-        for number, run in enumerate(item.runs):
-            judged = item.violations_of_run(number)
+        for number, view in enumerate(item.run_views):
             stem = f"diagrams/{_slug(item.id)}-run{number + 1}"
-            for suffix, text in ((".svg", svg(run, judged)), (".mmd", mermaid(run, judged))):
+            for suffix, text in ((".svg", view.svg), (".mmd", view.mermaid)):
                 path = folder / f"{stem}{suffix}"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")

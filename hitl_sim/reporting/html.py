@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hitl_sim.normalise import stable_text
-from hitl_sim.reporting.diagram import svg
 from hitl_sim.reporting.item import STATUSES, ReportItem
 
 __all__ = ["html_report", "summary_counts", "verdict", "write_html"]
@@ -224,22 +223,22 @@ def _item(index: int, item: ReportItem) -> list[str]:
             out.append(f"<li>{where}{text(failure.text)}</li>")
         out.append("</ul></div>")
     failing = status != "PASS"
-    for number, run in enumerate(item.runs):
-        label = "Run" if len(item.runs) == 1 else f"Run {number + 1} of {len(item.runs)}"
-        picture = svg(run, item.violations_of_run(number))
+    views = item.run_views
+    for number, view in enumerate(views):
+        label = "Run" if len(views) == 1 else f"Run {number + 1} of {len(views)}"
         out.append(f'<details class="run"{" open" if failing else ""}>')
         out.append(f"<summary>{label}: sequence diagram</summary>")
-        out.append(f'<div class="diagram">\n{picture}</div>')
+        out.append(f'<div class="diagram">\n{view.svg}</div>')
         out.append("</details>")
         out.append("<details><summary>" + label + ": timeline</summary>")
-        out.append(f"<pre>{text(run.timeline())}</pre></details>")
+        out.append(f"<pre>{text(view.timeline)}</pre></details>")
         out.append("<details><summary>" + label + ": audit log</summary>")
-        out.append(f"<pre>{text(str(run.audit))}</pre></details>")
+        out.append(f"<pre>{text(view.audit)}</pre></details>")
     for diff in item.snapshot_diffs:
         out.append("<details open><summary>Snapshot diff</summary>")
         out.append(f'<pre class="diff">{_diff(item.mask(diff))}</pre></details>')
     if item.details:
-        opened = " open" if status in ("ERROR", "SKIP") or (failing and not item.runs) else ""
+        opened = " open" if status in ("ERROR", "SKIP") or (failing and not views) else ""
         out.append(f"<details{opened}><summary>Whole report</summary>")
         out.append(f"<pre>{text(item.details)}</pre></details>")
     out.append("</section>")

@@ -9,15 +9,16 @@ carries a failed expectation is a FAIL. SKIP is never counted as passed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from hitl_sim.normalise import Redactor, stable_text
-from hitl_sim.reporting.diagram import ViolationLike, violations_of
+from hitl_sim.reporting.diagram import ViolationLike, mermaid, svg, violations_of
 from hitl_sim.run import Run
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Failure",
     "ReportItem",
     "ResultLike",
+    "RunView",
     "Status",
     "expectation_keys",
     "from_result",
@@ -68,8 +70,31 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class RunView:
+    """One run as the reports show it, already drawn and masked: plain strings, so an item can
+    cross a process boundary (`hitl-sim run -n`, pytest-xdist) or be stored as JSON."""
+
+    svg: str
+    mermaid: str
+    timeline: str
+    audit: str
+
+    @classmethod
+    def of(cls, run: Run, violations: Sequence[ViolationLike] | None) -> RunView:
+        return cls(
+            svg=svg(run, violations),
+            mermaid=mermaid(run, violations),
+            timeline=stable_text(run.timeline()),
+            audit=stable_text(str(run.audit)),
+        )
+
+
+@dataclass(frozen=True)
 class ReportItem:
-    """What every report shows of one scenario or test."""
+    """What every report shows of one scenario or test.
+
+    Give it `runs` (drawn when a report needs them) or `views` (drawn already: `rendered()`
+    turns the one into the other, with every text masked, for sending to another process)."""
 
     id: str
     status: Status
@@ -87,6 +112,8 @@ class ReportItem:
     summary, a skip's reason."""
     snapshot_diffs: tuple[str, ...] = ()
     """Unified diffs of snapshots that did not match."""
+    views: tuple[RunView, ...] = ()
+    """The runs drawn already (when `runs` is empty: see `rendered()`)."""
     _note: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -98,7 +125,8 @@ class ReportItem:
         elif status == "PASS" and self.failures:
             status = "FAIL"
             note = f"given as {given!r}, but an expectation failed"
-        object.__setattr__(self, "_note", note)
+        if note:
+            object.__setattr__(self, "_note", note)
         object.__setattr__(self, "status", status)
         object.__setattr__(self, "tags", tuple(str(t) for t in self.tags))
         object.__setattr__(self, "runs", tuple(self.runs))
@@ -121,6 +149,64 @@ class ReportItem:
     def mask(self, text: str) -> str:
         """`text` with every secret any of the item's runs saw masked (secret pairs too)."""
         return self._masker(text)
+
+    @functools.cached_property
+    def run_views(self) -> tuple[RunView, ...]:
+        """Each run drawn (the given `views` when the item carries no runs)."""
+        if not self.runs:
+            return self.views
+        return tuple(RunView.of(run, self.violations_of_run(i)) for i, run in enumerate(self.runs))
+
+    def rendered(self) -> ReportItem:
+        """This item with its runs drawn into `views` and every text masked: only strings left,
+        so it pickles and round-trips through `to_dict` / `from_dict`."""
+        mask = self.mask
+        return dataclasses.replace(
+            self,
+            id=mask(self.id),
+            description=mask(self.description),
+            tags=tuple(mask(tag) for tag in self.tags),
+            failures=tuple(
+                Failure(mask(f.text), mask(f.where) if f.where else None) for f in self.failures
+            ),
+            details=mask(self.details),
+            snapshot_diffs=tuple(mask(diff) for diff in self.snapshot_diffs),
+            runs=(),
+            violations=(),
+            views=self.run_views,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rendered item as JSON-ready data (what pytest-xdist can carry to the controller)."""
+        done = self.rendered()
+        return {
+            "id": done.id,
+            "status": done.status,
+            "note": done.status_note,
+            "description": done.description,
+            "tags": list(done.tags),
+            "where": done.where,
+            "failures": [[f.text, f.where] for f in done.failures],
+            "details": done.details,
+            "snapshot_diffs": list(done.snapshot_diffs),
+            "views": [dataclasses.asdict(view) for view in done.views],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReportItem:
+        """The item `to_dict` gave (an unknown status is still an ERROR)."""
+        return cls(
+            id=str(data["id"]),
+            status=data.get("status"),  # type: ignore[arg-type]
+            description=str(data.get("description", "")),
+            tags=tuple(data.get("tags", ())),
+            where=data.get("where"),
+            failures=tuple(Failure(str(t), w) for t, w in data.get("failures", ())),
+            details=str(data.get("details", "")),
+            snapshot_diffs=tuple(data.get("snapshot_diffs", ())),
+            views=tuple(RunView(**view) for view in data.get("views", ())),
+            _note=str(data.get("note", "")),
+        )
 
     @functools.cached_property
     def _masker(self) -> Callable[[str], str]:

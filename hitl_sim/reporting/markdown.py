@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hitl_sim.normalise import stable_text
-from hitl_sim.reporting.diagram import mermaid
 from hitl_sim.reporting.html import summary_line, verdict
 from hitl_sim.reporting.item import ReportItem
 
@@ -72,8 +71,8 @@ def markdown_summary(
         if not item.failures and item.details:
             out += [_fence(stable_text(item.mask(item.details))), ""]
         if diagrams:
-            for number, run in enumerate(item.runs):
-                out.append(_fence(mermaid(run, item.violations_of_run(number)), "mermaid"))
+            for view in item.run_views:
+                out.append(_fence(view.mermaid, "mermaid"))
                 out.append("")
     if len(detailed) > max_detailed:
         left = len(detailed) - max_detailed

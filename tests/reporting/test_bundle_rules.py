@@ -129,3 +129,42 @@ def test_the_hostile_run_gives_the_same_folder_twice(tmp_path):
     assert {n: p.read_bytes() for n, p in one.items()} == {
         n: p.read_bytes() for n, p in two.items()
     }
+
+
+def test_a_rendered_item_crosses_processes_and_reports_the_same(broken_item, passing_item):
+    import json
+    import pickle
+
+    from hitl_sim.reporting.junit import junit_body, junit_message
+
+    items = [broken_item, passing_item]
+    shipped = [ReportItem.from_dict(json.loads(json.dumps(item.to_dict()))) for item in items]
+    pickled = [pickle.loads(pickle.dumps(item.rendered())) for item in items]
+
+    for copy in (shipped, pickled):
+        assert all(item.runs == () for item in copy)
+        assert html_report(copy) == html_report(items)
+        assert markdown_summary(copy) == markdown_summary(items)
+        assert [junit_message(i) for i in copy] == [junit_message(i) for i in items]
+        assert [junit_body(i) for i in copy] == [junit_body(i) for i in items]
+
+
+def test_rendering_masks_first_and_keeps_a_not_judged_status():
+    run = secret_run()
+    item = ReportItem(
+        "rotate.yaml",
+        "maybe",  # type: ignore[arg-type]
+        description=f"rotates {API_KEY} by hand",
+        details=f"api_key {API_KEY}",
+        runs=(run,),
+    )
+    data = item.to_dict()
+
+    assert API_KEY not in str(data)
+    back = ReportItem.from_dict(data)
+    assert (back.status, back.status_note) == (
+        "ERROR",
+        "given status 'maybe' is not PASS/FAIL/ERROR/SKIP: not judged",
+    )
+    assert ReportItem.from_dict({**data, "status": "PASSED!"}).status == "ERROR"
+    assert "VIOLATION [unapproved_call]" in back.views[0].mermaid
