@@ -252,17 +252,40 @@ _KEY = re.compile(r"^(?P<key>[a-z_]+)(?:[.\[:]| )")
 _NOT_EXPECT = {"model script": ("model",)}
 
 
+_EXPECT_KEYS = frozenset(
+    [
+        "status",
+        "executed",
+        "not_executed",
+        "final_message",
+        "error",
+        "raises",
+        "interrupts",
+        "pending",
+        "violations",
+        "checks_off",
+        "model_saw",
+        "state",
+        "model_calls",
+        "decisions",
+        "snapshot",
+    ]
+)
+"""The keys of a scenario's `expect:` (a failure naming another word points at `expect:`)."""
+
+
 def expectation_keys(failure: str) -> tuple[str | int, ...]:
     """The keys of the scenario file a `ScenarioResult` failure is about:
     `"run: status: expected ..."` is `("expect", "status")`, `"then[1] (resume): executed: ..."`
-    is `("then", 1, "expect", "executed")`, `"run: raised ..."` is `("expect", "raises")`."""
+    is `("then", 1, "expect", "executed")`, `"run: raised ..."` is `("expect", "raises")`; a
+    failure about no key of the file is `()` (the scenario itself)."""
     for prefix, keys in _NOT_EXPECT.items():
         if failure.startswith(prefix + ":"):
             return keys
     label = _LABEL.match(failure)
     if label is None:
         key = _KEY.match(failure)
-        return ("expect", key["key"]) if key else ()
+        return ("expect", key["key"]) if key and key["key"] in _EXPECT_KEYS else ()
     base: tuple[str | int, ...] = (
         ("then", int(label["step"]), "expect") if label["step"] is not None else ("expect",)
     )
@@ -270,7 +293,7 @@ def expectation_keys(failure: str) -> tuple[str | int, ...]:
     if rest.startswith("raised ") or rest.startswith("expected ") and "to be raised" in rest:
         return (*base, "raises")
     key = _KEY.match(rest)
-    return (*base, key["key"]) if key else base
+    return (*base, key["key"]) if key and key["key"] in _EXPECT_KEYS else base
 
 
 def shown_path(text: str) -> str:

@@ -64,6 +64,8 @@ def test_an_item_given_as_pass_with_a_failed_expectation_is_a_failure():
         ),
         ("model script: the run finished with scripted turns", ("model",)),
         ("snapshot: the stored text differs", ("expect", "snapshot")),
+        ("run: the model went quiet", ("expect",)),
+        ("the run called a blocked real model: openai:gpt-5", ()),
     ],
 )
 def test_a_failure_names_the_keys_of_the_file_it_is_about(failure, keys):
