@@ -54,6 +54,7 @@ class Sent:
     kind: str
     """'input' (new input), 'resume' (`Command(resume=...)`), 'continue' (`invoke(None)`)."""
     value: Any
+    """What it sent (the resume value for a resume), secrets masked."""
     pending: tuple[str, ...]
     """Labels of the interrupts pending on the thread when it was sent."""
     at: datetime
@@ -176,8 +177,8 @@ class AppTap:
         with self._lock:
             for state in self._threads.values():
                 redactor.learn(state.run)
-            for sent in self.sent:
-                redactor.learn(sent.value)
+            for violation in self._violations:
+                redactor.learn(violation.evidence)
         return redactor
 
     def violations(self) -> list[Violation]:
@@ -288,11 +289,15 @@ class AppTap:
                 else "input"
             )
             value = input.resume if kind == "resume" else input
-            sent = Sent(thread, kind, value, tuple(p.label for p in pending), _now())
+            labels = tuple(p.label for p in pending)
+            self._judge(state, Sent(thread, kind, value, labels, _now()), pending, head)
+            masking = Redactor()
+            masking.learn(head.values)
+            masking.learn(value)
+            sent = Sent(thread, kind, masking.data(value), labels, _now())
             self.sent.append(sent)
             for _, seen in self._expecting:
                 seen.append(sent)
-            self._judge(state, sent, pending, head)
             state.in_flight += 1
             state.recorder.resume += kind != "input"
             resume = state.recorder.resume

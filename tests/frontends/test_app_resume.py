@@ -228,6 +228,7 @@ def test_secrets_the_app_sent_are_masked_in_every_finding():
     assert "input_while_pending" in text
     assert "sk-live-123456" not in text and "tok-998877" not in text
     assert "api_key='***'" in text and "token=***" in text
+    assert tap.sent[1].value == {"messages": [("user", "my token=*** go")]}
 
 
 def test_the_clock_moves_only_when_told():

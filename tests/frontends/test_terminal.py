@@ -123,3 +123,28 @@ def test_unused_keystrokes_of_a_reviewer_are_a_violation():
     simulate(file_agent(), "clean up", reviewer)
     (found,) = reviewer.violations()
     assert (found.check, found.evidence) == ("unused_keys", ("keys('a')",))
+
+
+def test_the_seeds_single_yes_no_for_a_batch_fails_closed():
+    from hitl_sim import call, say
+
+    agent = file_agent(
+        [
+            [
+                call("delete_file", path="/srv/a"),
+                call("send_email", to="ops@example.com", body="x"),
+            ],
+            say("ok"),
+        ]
+    )
+    reviewer = TerminalReviewer(cli_prompt.yes_no, ["y"])
+    with pytest.raises(CheckFailed) as failed:
+        simulate(agent, "clean up and tell ops", reviewer)
+    (found,) = failed.value.violations
+    assert found.message == (
+        "The app answered interrupt #1 (batched, node 'HumanInTheLoopMiddleware.after_model') "
+        "with a resume value the middleware cannot take: interrupt #1 (batched, node "
+        "'HumanInTheLoopMiddleware.after_model') has 2 action request(s); the app sent 1 "
+        "decision(s)."
+    )
+    assert DELETED == []

@@ -56,3 +56,12 @@ def seed_shape(request: dict[str, Any]) -> dict[str, Any]:
     if choice == "a":
         return {"decision": "approve"}
     return {"decision": "reject", "reason": input("Reason: ")}
+
+
+def yes_no(request: dict[str, Any]) -> dict[str, Any]:
+    """Broken, as in the seeds' `approved = input("Approve this action? (y/n): ") == "y"`: one
+    decision for the whole interrupt, however many calls it reviews."""
+    print("Interrupt detected:")
+    print(request)
+    approved = input("Approve this action? (y/n): ") == "y"
+    return {"decisions": [{"type": "approve" if approved else "reject"}]}
