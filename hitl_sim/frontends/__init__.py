@@ -5,12 +5,12 @@ collect the answer instead (the seeds' styles): a terminal prompt answered by sc
 in-process (`terminal`) or on a real pseudo-terminal (`pty`), confirmation levels INFO / CONFIRM /
 VERIFY (`confirmation`), an HTTP approval API (`http`, with `server` for a real uvicorn server on
 127.0.0.1), webhook notifications (`webhook`), and the app's own resume path (`tap`: the graph as
-the app sees it, every call recorded into a real `Run`). It owns those modules only; it imports
-hitl_sim's top-level names, `hitl_sim.run`, `.interrupts`, `.decisions`, `.errors`, `.normalise`,
-and (noted for the restructure) the driver's capture, clock and gates modules, the checks and the
-reviewer (`as_responder`).
-Heavy optional dependencies (fastapi, httpx, uvicorn, pexpect: `pip install "hitl-sim[frontends]"`)
-are imported inside the modules that need them, never from `hitl_sim/__init__`.
+the app sees it, every call recorded into a real `Run`). It owns those modules only, and may
+import hitl_sim's top-level names, `hitl_sim.run`, `.interrupts`, `.decisions`, `.errors` and
+`.normalise`, and (noted for the restructure) the driver's capture, clock and gates modules, the
+checks and the reviewer (`as_responder`); nothing outside it imports it. Heavy optional
+dependencies (fastapi, httpx, uvicorn, pexpect: `pip install "hitl-sim[frontends]"`) are imported
+inside the functions that need them, never from `hitl_sim/__init__`.
 """
 
 from __future__ import annotations
