@@ -246,3 +246,44 @@ def test_the_clock_moves_only_when_told():
         ("interrupt", "2030-01-01T09:00:00+00:00"),
         ("decision", "2030-01-01T11:00:00+00:00"),
     ]
+
+
+def test_per_call_reviews_answered_by_interrupt_id():
+    from langchain.agents import create_agent
+    from langchain.agents.middleware import HumanInTheLoopMiddleware
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from hitl_sim import ScriptedChatModel
+    from tests.frontends.apps.agents import delete_file, send_email
+
+    agent = create_agent(
+        ScriptedChatModel(
+            [
+                [call("delete_file", path="/srv/a"), call("send_email", to="a@b.c", body="x")],
+                say("ok"),
+            ]
+        ),
+        tools=[delete_file, send_email],
+        middleware=[
+            HumanInTheLoopMiddleware(
+                interrupt_on={"delete_file": True, "send_email": True}, interrupt_mode="per_call"
+            )
+        ],
+        checkpointer=InMemorySaver(),
+    )
+    config = {"configurable": {"thread_id": "t1"}}
+    with AppTap(agent) as tap:
+        result = tap.invoke({"messages": [("user", "go")]}, config)
+        answers = {}
+        for interrupt in result["__interrupt__"]:
+            approved = interrupt.value["name"] == "send_email"
+            answers[interrupt.id] = {"type": "approve"} if approved else {"type": "reject"}
+        tap.invoke(Command(resume=answers), config)
+        while tap.get_state(config).next:  # per_call mode may ask again for what is left
+            pending = [i for t in tap.get_state(config).tasks for i in t.interrupts]
+            tap.invoke(Command(resume={i.id: {"type": "reject"} for i in pending}), config)
+    tap.check()
+    run = tap.run("t1")
+    assert {i.kind for i in run.interrupts} == {"per_call"}
+    assert run.executed_names == ["send_email"]
+    assert DELETED == []
