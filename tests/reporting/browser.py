@@ -27,7 +27,9 @@ FLAGS = [
     "--v=0",
     "--virtual-time-budget=3000",
 ]
-_CONSOLE = re.compile(r":(?:INFO|WARNING|ERROR):CONSOLE(?:\(\d+\))?[^\]]*\] (?P<text>.*)")
+_CONSOLE = re.compile(
+    r":(?:INFO|WARNING|ERROR):CONSOLE(?:\(\d+\))?[^\]]*\] \"?(?P<text>.*?)(?:\", source: .*)?$"
+)
 
 
 @dataclass(frozen=True)
