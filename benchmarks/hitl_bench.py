@@ -7,7 +7,7 @@ reused; each run uses a fresh thread and a fresh script.
 
 (a) bare: a hand-written LangGraph loop (invoke, read `__interrupt__`, resume with Command);
 (b) simulate: the same through `hitl_sim.simulate` (default settings, frozen clock included);
-(c) fuzz: Hypothesis examples per second through `FuzzAgent.run` + `hitl_sim.strategies`
+(c) fuzz: Hypothesis examples per second through `FuzzAgent.run` + `hitl_sim.fuzzing.strategies`
     (FuzzAgent's defaults: `clock=False`, `durability="exit"`);
 (d) memory: RSS growth over 5,000 consecutive `simulate` runs (after a warm-up), with each
     finished thread deleted from the saver as `FuzzAgent` does; the growth with every thread kept
@@ -52,10 +52,10 @@ from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 from langgraph.types import Command  # noqa: E402
 
 from hitl_sim import approve, simulate  # noqa: E402
-from hitl_sim.fuzzing import FuzzAgent, PlannedTurn, RunPlan  # noqa: E402
-from hitl_sim.models import FunctionChatModel  # noqa: E402
-from hitl_sim.oracle import Call  # noqa: E402
-from hitl_sim.strategies import decisions, tool_calls  # noqa: E402
+from hitl_sim.fuzzing.bench import FuzzAgent, PlannedTurn, RunPlan  # noqa: E402
+from hitl_sim.fuzzing.oracle import Call  # noqa: E402
+from hitl_sim.fuzzing.strategies import decisions, tool_calls  # noqa: E402
+from hitl_sim.models.chat import FunctionChatModel  # noqa: E402
 
 
 @tool

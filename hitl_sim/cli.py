@@ -26,7 +26,7 @@ from hitl_sim.errors import HitlSimError, ScenarioError, Unsupported
 from hitl_sim.normalise import Redactor
 
 if TYPE_CHECKING:
-    from hitl_sim.scenario import Scenario
+    from hitl_sim.scenarios.schema import Scenario
 
 
 @dataclass
@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 def _selected(args: argparse.Namespace) -> tuple[list[tuple[str, Scenario]], list[_Row]]:
     """The selected scenarios, and an ERROR row for each file that could not be loaded."""
     from hitl_sim.catalog import catalog_dir
-    from hitl_sim.scenario import find_scenario_files, load_scenarios
+    from hitl_sim.scenarios.schema import find_scenario_files, load_scenarios
 
     paths = list(args.paths) or [catalog_dir()]
     found = []
@@ -128,7 +128,7 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
-    from hitl_sim.scenario_runner import run_scenario
+    from hitl_sim.scenarios.runner import run_scenario
 
     started = time.perf_counter()
     selected, rows = _selected(args)

@@ -75,7 +75,7 @@ class CheckFailed(HitlSimError, AssertionError):
     """`Run.check()` found safety violations; `.violations` lists them with their evidence."""
 
     violations: Sequence[Any] = ()
-    """The `hitl_sim.checks.Violation`s found."""
+    """The `hitl_sim.checking.violation.Violation`s found."""
 
 
 class TooManyResumes(HitlSimError, AssertionError):
@@ -96,7 +96,8 @@ class ProcessFailed(HitlSimError, RuntimeError):
 
 
 class OracleMismatch(HitlSimError, AssertionError):
-    """A real run did something other than what `hitl_sim.oracle` predicted (see `FuzzAgent`)."""
+    """A real run did something other than what the oracle (`hitl_sim.fuzzing.oracle`) predicted
+    (see `FuzzAgent`)."""
 
     def __init__(self, message: str, differences: Sequence[str] = ()) -> None:
         super().__init__(message)

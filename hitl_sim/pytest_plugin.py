@@ -18,12 +18,12 @@ import pytest
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
-    from hitl_sim.checkpointers import CheckpointStore
-    from hitl_sim.facade import HitlSim, HitlSimOptions
+    from hitl_sim.durability.checkpointers import CheckpointStore
+    from hitl_sim.harness import HitlSim, HitlSimOptions
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from hitl_sim.facade import HitlSimOptions
+    from hitl_sim.harness import HitlSimOptions
 
     config.addinivalue_line(
         "markers",
@@ -90,14 +90,14 @@ def _real_models_allowed(config: pytest.Config) -> bool:
 
 
 def _options_signature() -> str:
-    from hitl_sim.facade import HitlSimOptions
+    from hitl_sim.harness import HitlSimOptions
 
     return HitlSimOptions.signature()
 
 
 def _options(given: dict[str, Any]) -> HitlSimOptions:
     __tracebackhide__ = True
-    from hitl_sim.facade import HitlSimOptions
+    from hitl_sim.harness import HitlSimOptions
 
     unknown = sorted(set(given) - set(HitlSimOptions.__dataclass_fields__))
     if unknown:
@@ -115,7 +115,7 @@ def hitl_sim_fixture(request: pytest.FixtureRequest) -> Iterator[HitlSim]:
     """A `HitlSim`: build models and reviewers, `simulate(...)` with the marker's defaults, and
     have every run checked at teardown (`@pytest.mark.hitl_sim(check=False)` to switch off)."""
     __tracebackhide__ = operator.methodcaller("errisinstance", TypeError)
-    from hitl_sim.facade import HitlSim
+    from hitl_sim.harness import HitlSim
 
     node = request.node
     given = _marker_options(node) if isinstance(node, pytest.Item) else {}
@@ -231,7 +231,7 @@ def _configured_checkpointer(config: pytest.Config) -> str:
 
 
 def _check_checkpointer_option(config: pytest.Config) -> None:
-    from hitl_sim.checkpointers import KINDS
+    from hitl_sim.durability.checkpointers import KINDS
 
     value = _configured_checkpointer(config)
     if value not in KINDS:
@@ -244,7 +244,7 @@ def _check_checkpointer_option(config: pytest.Config) -> None:
 def selected_checkpointer(config: pytest.Config, requested: str | None = None) -> str:
     """The checkpointer kind to use: `requested` (a marker, a scenario file) else the run's
     `--hitl-checkpointer` / `hitl_sim_checkpointer` ini (default "memory")."""
-    from hitl_sim.checkpointers import check_kind
+    from hitl_sim.durability.checkpointers import check_kind
 
     return check_kind(requested or _configured_checkpointer(config))
 
@@ -253,7 +253,12 @@ def selected_checkpointer(config: pytest.Config, requested: str | None = None) -
 def checkpoint_store_or_skip(kind: str, directory: Path) -> Iterator[CheckpointStore]:
     """`checkpoint_store(kind, directory=...)`, skipping the test when kind is postgres and no
     server is configured (`HITL_SIM_POSTGRES_URL` unset). For scenario items and fixtures."""
-    from hitl_sim.checkpointers import POSTGRES_URL_ENV, check_kind, checkpoint_store, postgres_url
+    from hitl_sim.durability.checkpointers import (
+        POSTGRES_URL_ENV,
+        check_kind,
+        checkpoint_store,
+        postgres_url,
+    )
 
     if check_kind(kind) == "postgres" and postgres_url() is None:
         pytest.skip(f"postgres checkpointer: no PostgreSQL server configured ({POSTGRES_URL_ENV})")
@@ -262,7 +267,7 @@ def checkpoint_store_or_skip(kind: str, directory: Path) -> Iterator[CheckpointS
 
 
 def _checkpointer_marker_kinds(node: pytest.Item) -> tuple[str, ...]:
-    from hitl_sim.checkpointers import check_kind
+    from hitl_sim.durability.checkpointers import check_kind
 
     marker = node.get_closest_marker("hitl_checkpointer")
     return tuple(check_kind(kind) for kind in marker.args) if marker else ()
@@ -345,7 +350,7 @@ class ScenarioFile(pytest.File):
     """A scenario file: one item per scenario it holds."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from hitl_sim.scenario import load_scenarios
+        from hitl_sim.scenarios.schema import load_scenarios
 
         for scenario in load_scenarios(self.path):
             yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
@@ -367,7 +372,7 @@ class ScenarioFailed(AssertionError):
 
 
 class ScenarioItem(pytest.Item):
-    """One scenario, run with `hitl_sim.scenario_runner.run_scenario`."""
+    """One scenario, run with `hitl_sim.scenarios.runner.run_scenario`."""
 
     def __init__(self, *, scenario: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -376,7 +381,7 @@ class ScenarioItem(pytest.Item):
 
     def runtest(self) -> None:
         from hitl_sim.errors import CheckpointerUnavailable, Unsupported
-        from hitl_sim.scenario_runner import run_scenario
+        from hitl_sim.scenarios.runner import run_scenario
 
         calls: list[str] = []
         try:
@@ -402,8 +407,8 @@ class ScenarioItem(pytest.Item):
         if _real_models_allowed(self.config):
             yield
             return
-        from hitl_sim._real_models import refuse_model_strings
-        from hitl_sim.model_override import block_real_models
+        from hitl_sim.models._real import refuse_model_strings
+        from hitl_sim.models.override import block_real_models
 
         factory = getattr(self.scenario.agent, "factory", None)
         origin = f"The scenario factory {factory!r}" if isinstance(factory, str) else ""

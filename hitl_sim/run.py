@@ -1,7 +1,7 @@
 """The record of one simulated run: what the model was asked, what paused, what the reviewer
 decided, which tools really ran, and how it ended.
 
-The driver (`hitl_sim.driver`) fills a `Run`; checks (`hitl_sim.checks`), the audit log and
+The driver (`hitl_sim.driving`) fills a `Run`; checks (`hitl_sim.checking`), the audit log and
 snapshots read it. Every record carries `resume`: 0 for the first invocation, k for the k-th
 `Command(resume=...)`.
 """
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, BaseMessage
 
-    from hitl_sim.audit import AuditLog
     from hitl_sim.decisions import Decision
-    from hitl_sim.gates import AgentGates
+    from hitl_sim.driving.gates import AgentGates
     from hitl_sim.interrupts import ActionRequest, PendingInterrupt
     from hitl_sim.normalise import Redactor
+    from hitl_sim.reporting.audit_log import AuditLog
 
 RunStatus = Literal["finished", "pending", "failed"]
 StepKind = Literal[
@@ -259,7 +259,7 @@ class Run:
         """Tool executions that ran while a gated call of the same model turn still waited for
         the reviewer (per_call mode runs ungated siblings first; batched mode reviews the whole
         turn before any tool runs). `run.check(all_or_nothing=True)` makes them violations."""
-        from hitl_sim.checks import ran_before_review
+        from hitl_sim.checking.checks import ran_before_review
 
         return [execution for execution, _ in ran_before_review(self)]
 
@@ -273,7 +273,7 @@ class Run:
 
     def check(self, **options: Any) -> None:
         """Raise `CheckFailed` listing every safety violation, with its evidence."""
-        from hitl_sim.checks import check
+        from hitl_sim.checking.checks import check
 
         check(self, **options)
 
@@ -286,13 +286,13 @@ class Run:
     @property
     def audit(self) -> AuditLog:
         """Who approved what, when, and what ran: normalised, redacted, deterministic."""
-        from hitl_sim.audit import AuditLog
+        from hitl_sim.reporting.audit_log import AuditLog
 
         return AuditLog.from_run(self)
 
     def snapshot_view(self, **options: Any) -> str:
-        """The normalised snapshot text (`hitl_sim.snapshots.snapshot_text(run, **options)`)."""
-        from hitl_sim.snapshots import snapshot_text
+        """The normalised snapshot text (`hitl_sim.reporting.snapshot_text(run, **options)`)."""
+        from hitl_sim.reporting.snapshots import snapshot_text
 
         return snapshot_text(self, **options)
 

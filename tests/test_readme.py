@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hitl_sim import run_scenario
+from hitl_sim.scenarios import run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

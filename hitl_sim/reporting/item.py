@@ -157,9 +157,10 @@ class ReportItem:
             return self.views
         return tuple(RunView.of(run, self.violations_of_run(i)) for i, run in enumerate(self.runs))
 
-    def rendered(self) -> ReportItem:
+    def rendered(self, *, draw: bool = True) -> ReportItem:
         """This item with its runs drawn into `views` and every text masked: only strings left,
-        so it pickles and round-trips through `to_dict` / `from_dict`."""
+        so it pickles and round-trips through `to_dict` / `from_dict`. `draw=False` leaves the
+        runs out undrawn (for the JUnit XML and the table, which show no diagram)."""
         mask = self.mask
         return dataclasses.replace(
             self,
@@ -173,7 +174,7 @@ class ReportItem:
             snapshot_diffs=tuple(mask(diff) for diff in self.snapshot_diffs),
             runs=(),
             violations=(),
-            views=self.run_views,
+            views=self.run_views if draw else (),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Real `create_agent` agents for the checks' tests: a correct one and deliberately broken ones.
 
 The broken ones are what teams write when they fork `HumanInTheLoopMiddleware`: each is a real
-`AgentMiddleware` subclass with one realistic bug (`hitl_sim.broken_agents`, shared with the
+`AgentMiddleware` subclass with one realistic bug (`hitl_sim.catalog.broken_agents`, shared with the
 catalog's failure-guard scenarios). `run.check()` must catch every one of them.
 """
 
@@ -15,14 +15,14 @@ from langchain.agents.middleware import AgentMiddleware, HumanInTheLoopMiddlewar
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim.broken_agents import (
+from hitl_sim.catalog.broken_agents import (
     ExecutesRejectedCalls,
     ForkedApproval,
     IgnoresEdits,
     ReversedDecisions,
     ReviewsOnlyFirstCall,
 )
-from hitl_sim.models import ScriptedChatModel
+from hitl_sim.models.chat import ScriptedChatModel
 
 
 class PatchedInPlace(ReviewsOnlyFirstCall):

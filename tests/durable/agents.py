@@ -20,8 +20,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from hitl_sim import FunctionChatModel, call, say
-from hitl_sim.models import TurnInfo
-from hitl_sim.restart import Ledger
+from hitl_sim.durability.restart import Ledger
+from hitl_sim.models.chat import TurnInfo
 
 
 def _turns_so_far(messages: list[BaseMessage]) -> int:

@@ -34,9 +34,11 @@ from typing import Any
 
 from freezegun import freeze_time
 
-from hitl_sim import CheckpointStore, InvalidArgument, Ledger, approve, checkpoint_store
+from hitl_sim import approve
+from hitl_sim.durability import CheckpointStore, Ledger, checkpoint_store
+from hitl_sim.durability.restart import CrashReport, clock_for_resume, crash_during_resume
+from hitl_sim.errors import InvalidArgument
 from hitl_sim.interrupts import pending_in
-from hitl_sim.restart import CrashReport, clock_for_resume, crash_during_resume
 from tests.durable.agents import build_review_chain_agent
 
 AGENT = "tests.durable.agents:build_review_chain_agent"

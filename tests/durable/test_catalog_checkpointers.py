@@ -9,8 +9,8 @@ import importlib.util
 import pytest
 
 from hitl_sim.catalog import catalog_dir
-from hitl_sim.scenario import find_scenario_files, load_scenarios
-from hitl_sim.scenario_runner import run_scenario
+from hitl_sim.scenarios.runner import run_scenario
+from hitl_sim.scenarios.schema import find_scenario_files, load_scenarios
 
 NO_AUTO_MODE = pytest.mark.skip(
     reason="scenario tagged langchain-1.5: AutoModeMiddleware needs langchain >= 1.5"
@@ -40,7 +40,7 @@ def test_most_of_the_catalog_follows_the_runs_checkpointer():
 def test_catalog_scenario_passes_on(hitl_checkpointer_kind, scenario):
     if hitl_checkpointer_kind == "postgres":
         pytest.importorskip("psycopg")
-    from hitl_sim.checkpointers import POSTGRES_URL_ENV, postgres_url
+    from hitl_sim.durability.checkpointers import POSTGRES_URL_ENV, postgres_url
 
     if hitl_checkpointer_kind == "postgres" and postgres_url() is None:
         pytest.skip(f"postgres checkpointer: no PostgreSQL server configured ({POSTGRES_URL_ENV})")

@@ -15,15 +15,14 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
-from hitl_sim import (
-    CheckpointerUnavailable,
+from hitl_sim.durability import (
     CheckpointStore,
-    InvalidArgument,
+    aopen_checkpointer,
     checkpoint_store,
-    open_async_checkpointer,
     open_checkpointer,
 )
-from hitl_sim.checkpointers import POSTGRES_URL_ENV, postgres_url
+from hitl_sim.durability.checkpointers import POSTGRES_URL_ENV, postgres_url
+from hitl_sim.errors import CheckpointerUnavailable, InvalidArgument
 
 ALL = ("memory", "sqlite", "postgres")
 needs_postgres = pytest.mark.skipif(
@@ -79,7 +78,7 @@ def test_async_savers_run_ainvoke(kind):
         pytest.skip(f"no PostgreSQL server configured ({POSTGRES_URL_ENV})")
 
     async def pause_and_resume() -> tuple[str, dict]:
-        async with open_async_checkpointer(kind) as saver:
+        async with aopen_checkpointer(kind) as saver:
             graph = build(saver)
             await graph.ainvoke({"log": []}, config("a1"))
             return type(saver).__name__, await graph.ainvoke(Command(resume="a"), config("a1"))
@@ -213,7 +212,7 @@ def test_postgres_named_schema_is_kept_and_reopened(tmp_path):
 
 def test_async_sqlite_saver_is_the_async_twin(tmp_path):
     async def kind_of() -> str:
-        async with open_async_checkpointer("sqlite", directory=tmp_path) as saver:
+        async with aopen_checkpointer("sqlite", directory=tmp_path) as saver:
             return type(saver).__name__
 
     assert asyncio.run(kind_of()) == AsyncSqliteSaver.__name__
@@ -227,7 +226,7 @@ def test_asimulate_runs_an_agent_on_the_async_saver(kind, tmp_path):
     from tests.durable.agents import build_cleanup_agent
 
     async def run_it():
-        async with open_async_checkpointer(kind, directory=tmp_path) as saver:
+        async with aopen_checkpointer(kind, directory=tmp_path) as saver:
             agent = build_cleanup_agent(saver, ledger=str(tmp_path / "effects.jsonl"))
             return await asimulate(agent, "Clean up /srv/a", [approve(), approve()])
 

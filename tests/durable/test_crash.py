@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hitl_sim import CrashReport, Ledger, approve, crash_during_resume
+from hitl_sim import approve
+from hitl_sim.durability import CrashReport, Ledger, crash_during_resume
 
 AGENT = "tests.durable.agents:build_slow_archive_agent"
 
@@ -45,7 +46,8 @@ def test_a_tool_killed_mid_run_runs_again_after_the_restart(hitl_checkpoint_stor
 
 
 def test_a_crash_needs_the_signal_entry_to_be_written(tmp_path):
-    from hitl_sim import InvalidArgument, checkpoint_store
+    from hitl_sim.durability import checkpoint_store
+    from hitl_sim.errors import InvalidArgument
 
     ledger = Ledger(tmp_path / "effects.jsonl")
     with (

@@ -9,7 +9,8 @@ import sqlite3
 
 import pytest
 
-from hitl_sim import Ledger, answer, approve, crash_during_resume
+from hitl_sim import answer, approve
+from hitl_sim.durability import Ledger, crash_during_resume
 
 CHAIN = "tests.durable.agents:build_review_chain_agent"
 REVIEWS = "tests.durable.agents:build_two_review_graph"
@@ -233,7 +234,8 @@ def test_the_kill_trials_run_and_no_verdict_is_wrong(capsys):
 
 
 def test_a_resume_that_exits_before_kill_after_is_no_crash(tmp_path):
-    from hitl_sim import InvalidArgument, checkpoint_store
+    from hitl_sim.durability import checkpoint_store
+    from hitl_sim.errors import InvalidArgument
 
     ledger = Ledger(tmp_path / "effects.jsonl")
     with (

@@ -10,7 +10,7 @@ import langgraph.checkpoint.sqlite  # noqa: F401
 import psycopg  # noqa: F401
 import pytest
 
-from hitl_sim.checkpointers import POSTGRES_URL_ENV
+from hitl_sim.durability.checkpointers import POSTGRES_URL_ENV
 
 TEST_KIND = """
     def test_kind(hitl_checkpointer, hitl_checkpointer_kind):

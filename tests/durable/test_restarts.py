@@ -11,22 +11,11 @@ from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.tools import tool
 
-from hitl_sim import (
-    InvalidArgument,
-    Ledger,
-    ScriptedChatModel,
-    ThreadError,
-    approve,
-    call,
-    checkpoint_store,
-    edit,
-    reject,
-    say,
-    simulate,
-    simulate_with_restarts,
-)
-from hitl_sim.driver import resume
-from hitl_sim.restart import outcome, outcome_differences
+from hitl_sim import ScriptedChatModel, ThreadError, approve, call, edit, reject, say, simulate
+from hitl_sim.driving.api import resume
+from hitl_sim.durability import Ledger, checkpoint_store, simulate_with_restarts
+from hitl_sim.durability.restart import outcome, outcome_differences
+from hitl_sim.errors import InvalidArgument
 from tests.durable.agents import build_cleanup_agent
 
 ALL = ("memory", "sqlite", "postgres")
@@ -289,9 +278,10 @@ def test_thread_checks_hold_for_a_graph_rebuilt_on_the_store(hitl_checkpoint_sto
 
 RESUME_ELSEWHERE = """
 import sys
-from hitl_sim import approve, checkpoint_store
-from hitl_sim.driver import resume
-from hitl_sim.restart import clock_for_resume
+from hitl_sim import approve
+from hitl_sim.durability import checkpoint_store
+from hitl_sim.driving.api import resume
+from hitl_sim.durability.restart import clock_for_resume
 from tests.durable.agents import build_cleanup_agent
 
 path, ledger, thread, moved = sys.argv[1:5]

@@ -12,11 +12,11 @@ for _name in hitl_sim.__all__:
     getattr(hitl_sim, _name)
 
 for _module in (
-    "hitl_sim.broken_agents",
-    "hitl_sim.checkpointers",
-    "hitl_sim.scenario_agents",
-    "hitl_sim.scenario_runner",
-    "hitl_sim.snapshots",
+    "hitl_sim.catalog.broken_agents",
+    "hitl_sim.durability.checkpointers",
+    "hitl_sim.scenarios.build",
+    "hitl_sim.scenarios.runner",
+    "hitl_sim.reporting.snapshots",
     "langchain.agents",
     "langchain.agents.middleware",
     "langchain_core.tools",

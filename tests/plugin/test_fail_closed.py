@@ -165,7 +165,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from hitl_sim import RealModelBlocked, ScriptedChatModel
+from hitl_sim import ScriptedChatModel
+from hitl_sim.errors import RealModelBlocked
 
 
 class HomeMadeModel(BaseChatModel):  # stands in for a provider class: not a fake
@@ -240,7 +241,7 @@ def test_real_models_are_blocked_and_reported_by_name(tester):
             _literal(blocked),
             _literal(fix),
             "*_ test_string_model[[]batched[]] _*",
-            f"E * hitl_sim._real_models.StringModelBlocked: {_literal(blocked)}",
+            f"E * hitl_sim.models._real.StringModelBlocked: {_literal(blocked)}",
             f"E * {_literal(fix)}",
             "*_ test_model_object _*",
             "E * hitl_sim.errors.RealModelBlocked: HomeMadeModel was called while hitl-sim "
@@ -272,7 +273,7 @@ def test_the_ini_allows_real_models_and_a_marker_overrides_it(tester):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "E * hitl_sim._real_models.StringModelBlocked: The agent called the real model "
+            "E * hitl_sim.models._real.StringModelBlocked: The agent called the real model "
             "'openai:gpt-4o'*"
         ]
     )

@@ -22,7 +22,7 @@ def make_agent(model, middleware=HumanInTheLoopMiddleware):
 HEADER = """
 import pytest
 from conftest import make_agent
-from hitl_sim.broken_agents import ExecutesRejectedCalls
+from hitl_sim.catalog.broken_agents import ExecutesRejectedCalls
 from hitl_sim import Reviewer, approve, call, reject, say
 """
 

@@ -12,7 +12,7 @@ import pytest
 
 from hitl_sim import CheckFailed
 from hitl_sim.cli import main
-from hitl_sim.snapshots import snapshot_text
+from hitl_sim.reporting.snapshots import snapshot_text
 from tests.agents.secrets import API_KEY, BEARER, SECRETS, TOKEN, secret_run
 
 

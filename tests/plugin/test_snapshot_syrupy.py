@@ -11,7 +11,7 @@ QUIET = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:cacheprovi
 
 RECIPE = """
 import pytest
-from hitl_sim.snapshots import run_matcher
+from hitl_sim.reporting.snapshots import run_matcher
 
 
 @pytest.fixture

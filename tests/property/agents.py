@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.tools import tool
 
-from hitl_sim.fuzzing import FuzzAgent
+from hitl_sim.fuzzing.bench import FuzzAgent
 from tests.agents import delete_file, send_email
 
 

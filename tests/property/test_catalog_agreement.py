@@ -15,13 +15,13 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_sim.catalog import catalog_dir
-from hitl_sim.fuzzing import PlannedTurn, RunPlan, compare
-from hitl_sim.gates import HITL_NODE
-from hitl_sim.oracle import Call, HitlConfig, predict
+from hitl_sim.driving.gates import HITL_NODE
+from hitl_sim.fuzzing.bench import PlannedTurn, RunPlan, compare
+from hitl_sim.fuzzing.oracle import Call, HitlConfig, predict
 from hitl_sim.run import Run
-from hitl_sim.scenario import Scenario, load_scenarios
-from hitl_sim.scenario_agents import build_agent, build_model, build_tools
-from hitl_sim.scenario_runner import run_scenario
+from hitl_sim.scenarios.build import build_agent, build_model, build_tools
+from hitl_sim.scenarios.runner import run_scenario
+from hitl_sim.scenarios.schema import Scenario, load_scenarios
 
 SCENARIOS = [s for path in sorted(catalog_dir().glob("*.yaml")) for s in load_scenarios(path)]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given
 
-from hitl_sim.fuzzing import PlannedTurn, RunPlan
+from hitl_sim.fuzzing.bench import PlannedTurn, RunPlan
+from hitl_sim.fuzzing.strategies import batches, reviewers, scenarios
 from hitl_sim.interrupts import PendingInterrupt
-from hitl_sim.strategies import batches, reviewers, scenarios
 from tests.property.agents import BATCHED, DEEP, PER_CALL, TOOLS
 
 

@@ -20,14 +20,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hitl_sim import scenario_yaml
+from hitl_sim.catalog import catalog_dir
 from hitl_sim.errors import ScenarioError
-from hitl_sim.scenario import Scenario, load_scenarios
+from hitl_sim.scenarios import safe_yaml
+from hitl_sim.scenarios.schema import Scenario, load_scenarios
 
-CATALOG = {
-    path.name: path.read_bytes()
-    for path in sorted((Path(scenario_yaml.__file__).parent / "catalog").glob("*.yaml"))
-}
+CATALOG = {path.name: path.read_bytes() for path in sorted(catalog_dir().glob("*.yaml"))}
 """The catalog's files as they were at import (examples must not depend on later edits)."""
 SECONDS = 5.0
 """Bound on one load (files are at most 256 KiB; the slowest mutants take well under 1 s)."""
@@ -232,13 +230,13 @@ def test_every_catalog_file_loads_and_refuses_an_appended_alias_bomb(folder):
 
 
 @settings(max_examples=settings.default.max_examples * 8)
-@given(mutant=mutants(), loader=st.sampled_from(scenario_yaml.LOADERS))
+@given(mutant=mutants(), loader=st.sampled_from(safe_yaml.LOADERS))
 def test_a_mutated_catalog_file_loads_or_is_a_scenario_error(folder, mutant, loader):
     name, data = mutant
     path = folder / name
     path.write_bytes(data)
     start = time.perf_counter()
-    with mock.patch.object(scenario_yaml, "LOADERS", [loader]):
+    with mock.patch.object(safe_yaml, "LOADERS", [loader]):
         try:
             scenarios = load_scenarios(path)
         except ScenarioError as exc:

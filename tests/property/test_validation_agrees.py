@@ -9,10 +9,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hitl_sim.fuzzing.oracle import predict
+from hitl_sim.fuzzing.strategies import batches, decision_lists
 from hitl_sim.interrupts import PendingInterrupt
-from hitl_sim.oracle import predict
-from hitl_sim.strategies import batches, decision_lists
-from hitl_sim.validation import problems
+from hitl_sim.reviewing.validation import problems
 from tests.property.agents import BATCHED, PER_CALL, TOOLS
 
 BY_NAME = {tool.name: tool for tool in TOOLS}

@@ -168,3 +168,5 @@ def test_rendering_masks_first_and_keeps_a_not_judged_status():
     )
     assert ReportItem.from_dict({**data, "status": "PASSED!"}).status == "ERROR"
     assert "VIOLATION [unapproved_call]" in back.views[0].mermaid
+    bare = item.rendered(draw=False)
+    assert (bare.runs, bare.views, bare.details) == ((), (), "api_key ***")

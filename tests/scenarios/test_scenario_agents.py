@@ -6,8 +6,8 @@ import pytest
 
 from hitl_sim import approve, reject
 from hitl_sim.errors import ScenarioError, ScriptExhausted
-from hitl_sim.scenario import Condition, ReviewerSpec, ToolSpec
-from hitl_sim.scenario_agents import Batches, build_reviewer, build_tool, holds
+from hitl_sim.scenarios.build import Batches, build_reviewer, build_tool, holds
+from hitl_sim.scenarios.schema import Condition, ReviewerSpec, ToolSpec
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import pytest
 
 from hitl_sim import approve, edit, reject
 from hitl_sim.errors import ScenarioError
-from hitl_sim.scenario import duration, find_scenario_files, load_scenario, load_scenarios
-from hitl_sim.scenario_runner import run_scenario
+from hitl_sim.scenarios.runner import run_scenario
+from hitl_sim.scenarios.schema import duration, find_scenario_files, load_scenario, load_scenarios
 from tests.scenarios import EMAIL_AGENT
 
 
@@ -279,24 +279,27 @@ def test_leftover_model_turns_fail_a_finished_run(tmp_path):
 def test_an_unknown_factory_is_a_scenario_error(tmp_path):
     path = write(
         tmp_path,
-        "description: x\nagent: {kind: factory, factory: 'hitl_sim.styles:nope'}\n",
+        "description: x\nagent: {kind: factory, factory: 'hitl_sim.catalog.styles:nope'}\n",
     )
-    with pytest.raises(ScenarioError, match=r"module 'hitl_sim.styles' has no attribute 'nope'"):
+    with pytest.raises(
+        ScenarioError, match=r"module 'hitl_sim.catalog.styles' has no attribute 'nope'"
+    ):
         run_scenario(path)
 
 
 def test_factory_options_are_checked_against_its_signature(tmp_path):
     path = write(
         tmp_path,
-        "description: x\nagent:\n  kind: factory\n  factory: hitl_sim.styles:parallel_branches\n"
+        "description: x\nagent:\n  kind: factory\n"
+        "  factory: hitl_sim.catalog.styles:parallel_branches\n"
         "  options: {colour: red}\n",
     )
     with pytest.raises(ScenarioError) as caught:
         run_scenario(path)
     assert str(caught.value) == (
-        f"{path}::case: factory 'hitl_sim.styles:parallel_branches' cannot be called with "
+        f"{path}::case: factory 'hitl_sim.catalog.styles:parallel_branches' cannot be called with "
         "['checkpointer', 'colour']: got an unexpected keyword argument 'colour'.\n"
-        "Its signature is hitl_sim.styles:parallel_branches(checkpointer: 'Any' = None) -> "
+        "Its signature is hitl_sim.catalog.styles:parallel_branches(checkpointer: 'Any' = None) -> "
         "'Graph'; fix `agent.options`."
     )
 

@@ -7,10 +7,10 @@ import textwrap
 
 import pytest
 
-from hitl_sim import scenario_yaml
 from hitl_sim.errors import ScenarioError
-from hitl_sim.scenario import Scenario, load_scenario, load_scenarios
-from hitl_sim.scenario_yaml import MAX_FILE_BYTES, read_yaml
+from hitl_sim.scenarios import safe_yaml
+from hitl_sim.scenarios.safe_yaml import MAX_FILE_BYTES, read_yaml
+from hitl_sim.scenarios.schema import Scenario, load_scenario, load_scenarios
 from tests.scenarios import APPROVED, EMAIL_AGENT
 
 BOMB = (
@@ -24,10 +24,10 @@ BOMB = (
 )
 
 
-@pytest.fixture(params=scenario_yaml.LOADERS, ids=lambda loader: loader.__name__)
+@pytest.fixture(params=safe_yaml.LOADERS, ids=lambda loader: loader.__name__)
 def loader(request, monkeypatch):
     """Each test runs with every loader installed here (libyaml's first, when present)."""
-    monkeypatch.setattr(scenario_yaml, "LOADERS", [request.param])
+    monkeypatch.setattr(safe_yaml, "LOADERS", [request.param])
     return request.param
 
 
@@ -47,9 +47,9 @@ def error_of(path):
 
 
 def test_libyaml_is_preferred_and_the_pure_python_loader_is_the_fallback():
-    names = [loader.__name__ for loader in scenario_yaml.LOADERS]
+    names = [loader.__name__ for loader in safe_yaml.LOADERS]
     assert names[-1] == "_PyLoader"
-    if scenario_yaml.yaml.__with_libyaml__:
+    if safe_yaml.yaml.__with_libyaml__:
         assert names == ["_CLoader", "_PyLoader"]
 
 
@@ -61,9 +61,9 @@ def test_a_file_is_parsed_once(tmp_path, loader, monkeypatch):
             made.append(stream)
             super().__init__(stream)
 
-    monkeypatch.setattr(scenario_yaml, "LOADERS", [Counting])
-    monkeypatch.setattr(scenario_yaml.yaml, "safe_load", None)
-    monkeypatch.setattr(scenario_yaml.yaml, "compose", None)
+    monkeypatch.setattr(safe_yaml, "LOADERS", [Counting])
+    monkeypatch.setattr(safe_yaml.yaml, "safe_load", None)
+    monkeypatch.setattr(safe_yaml.yaml, "compose", None)
     assert isinstance(load_scenario(write(tmp_path, APPROVED)), Scenario)
     assert len(made) == 1
 

@@ -17,7 +17,6 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_sim import (
-    AuditLog,
     Reviewer,
     ScriptedChatModel,
     approve,
@@ -28,6 +27,7 @@ from hitl_sim import (
     simulate,
     unchecked,
 )
+from hitl_sim.reporting import AuditLog
 from hitl_sim.run import RunError, Step
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -318,7 +318,7 @@ def test_times_are_utc_with_a_z(moment, expected):
 
 def test_the_audit_and_snapshot_modules_import_nothing_heavy():
     code = (
-        "import sys, hitl_sim.audit, hitl_sim.snapshots\n"
+        "import sys, hitl_sim.reporting.audit_log, hitl_sim.reporting.snapshots\n"
         "heavy = {'langgraph', 'langchain', 'langchain_core', 'syrupy', 'freezegun', 'pytest'}\n"
         "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
     )

@@ -14,21 +14,19 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from hitl_sim import (
-    AuditMismatch,
     CheckFailed,
-    InvalidArgument,
     ScriptedChatModel,
     answer,
     approve,
     call,
-    capture_log,
-    cross_check,
     edit,
     reject,
     say,
     simulate,
 )
-from hitl_sim.audit import AppAudit, app_record
+from hitl_sim.checking import AuditMismatch, capture_log, cross_check
+from hitl_sim.checking.app_audit import AppAudit, app_record
+from hitl_sim.errors import InvalidArgument
 from tests.agents import delete_file, send_email
 
 AUDIT = logging.getLogger("hitl_audit")

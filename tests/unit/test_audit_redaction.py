@@ -7,9 +7,10 @@ from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim import AuditLog, ScriptedChatModel, Spy, approve, call, edit, say, simulate
+from hitl_sim import ScriptedChatModel, Spy, approve, call, edit, say, simulate
 from hitl_sim.normalise import DEFAULT_REDACTED, MASK, Normaliser, Redactor
-from hitl_sim.snapshots import snapshot_text
+from hitl_sim.reporting import AuditLog
+from hitl_sim.reporting.snapshots import snapshot_text
 
 SECRET = "sk-live-0123456789"
 

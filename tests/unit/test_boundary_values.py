@@ -24,10 +24,10 @@ from hitl_sim import (
     unchecked,
     update,
 )
-from hitl_sim.clock import start_time
 from hitl_sim.decisions import MAX_LATENCY
+from hitl_sim.driving.clock import start_time
 from hitl_sim.errors import HitlSimError, InvalidArgument, InvalidValue, excerpt
-from hitl_sim.models import ScriptedChatModel, call, say
+from hitl_sim.models.chat import ScriptedChatModel, call, say
 
 BUILDERS = [
     pytest.param(approve, id="approve"),

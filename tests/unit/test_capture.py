@@ -12,17 +12,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim import (
-    InvalidArgument,
-    Reviewer,
-    ScriptedChatModel,
-    Spy,
-    approve,
-    call,
-    reject,
-    say,
-    simulate,
-)
+from hitl_sim import Reviewer, ScriptedChatModel, Spy, approve, call, reject, say, simulate
+from hitl_sim.errors import InvalidArgument
 
 
 @Spy

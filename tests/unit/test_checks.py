@@ -11,20 +11,10 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from hitl_sim import (
-    CheckFailed,
-    InvalidArgument,
-    Reviewer,
-    Spy,
-    answer,
-    approve,
-    edit,
-    reject,
-    respond,
-    simulate,
-)
-from hitl_sim.checks import CHECKS, violations
-from hitl_sim.models import ScriptedChatModel, call, say
+from hitl_sim import CheckFailed, Reviewer, Spy, answer, approve, edit, reject, respond, simulate
+from hitl_sim.checking.checks import CHECKS, violations
+from hitl_sim.errors import InvalidArgument
+from hitl_sim.models.chat import ScriptedChatModel, call, say
 from hitl_sim.run import Run, ToolExecution
 from tests.agents import build_agent, delete_file, send_email
 

@@ -16,8 +16,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 
-from hitl_sim import CheckFailed, ScriptedChatModel, approve, call, gates_of, say, simulate
-from hitl_sim.checks import violations
+from hitl_sim import CheckFailed, ScriptedChatModel, approve, call, say, simulate
+from hitl_sim.checking.checks import violations
+from hitl_sim.driving import gates_of
 from tests.agents import delete_file, send_email
 
 MODES = ["batched", "per_call"]
@@ -293,7 +294,7 @@ def test_a_named_agent_is_judged_by_its_own_gates(mode):
 
 def test_a_named_agent_whose_middleware_runs_rejected_calls_is_caught():
     from hitl_sim import reject
-    from hitl_sim.broken_agents import ExecutesRejectedCalls
+    from hitl_sim.catalog.broken_agents import ExecutesRejectedCalls
 
     gate = ExecutesRejectedCalls(interrupt_on={"send_email": True})  # its bug is batched-only
     run = simulate(named_mail_agent(gate), "mail everyone", [reject("no")])

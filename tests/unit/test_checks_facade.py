@@ -6,15 +6,10 @@ import asyncio
 
 import pytest
 
-from hitl_sim import (
-    CheckFailed,
-    HitlSim,
-    HitlSimOptions,
-    InvalidArgument,
-    approve,
-    reject,
-)
-from hitl_sim.models import call, say
+from hitl_sim import CheckFailed, HitlSim, approve, reject
+from hitl_sim.errors import InvalidArgument
+from hitl_sim.harness import HitlSimOptions
+from hitl_sim.models.chat import call, say
 from tests.agents import build_agent
 
 EMAIL = [call("send_email", to="bob", body="hi"), say("ok")]
@@ -79,9 +74,9 @@ def test_async_runs_are_kept_and_checked():
             {"skip_checks": "ran_twice"},
             "skip_checks='ran_twice' names an unknown check. Expected a list of check names out "
             "of: unapproved_call, rejected_call_ran, edit_not_applied, approved_call_dropped, "
-            "approved_call_blocked, ran_twice, result_lost, reason_not_delivered, unused_decisions, "
-            "unanswered_interrupts, gate_names_no_tool, gates_unknown, reply_differs, "
-            "edit_skipped_gate, edit_not_told, all_or_nothing, unused_model_turns.",
+            "approved_call_blocked, ran_twice, result_lost, reason_not_delivered, "
+            "unused_decisions, unanswered_interrupts, gate_names_no_tool, gates_unknown, "
+            "reply_differs, edit_skipped_gate, edit_not_told, all_or_nothing, unused_model_turns.",
         ),
         ({"mode": "batch"}, "mode='batch' is not a run mode. Expected 'invoke' or 'stream'."),
     ],

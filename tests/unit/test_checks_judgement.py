@@ -26,14 +26,13 @@ from hitl_sim import (
     answer,
     approve,
     call,
-    capture_log,
-    cross_check,
     recover,
     say,
     simulate,
     unchecked,
 )
-from hitl_sim.driver import resume
+from hitl_sim.checking import capture_log, cross_check
+from hitl_sim.driving.api import resume
 from tests.agents import send_email
 from tests.unit.test_driver import three_calls
 
@@ -118,7 +117,7 @@ def test_a_retry_that_succeeds_twice_names_the_failed_attempt_too():
 
 
 def run_violations(run):
-    from hitl_sim.checks import violations
+    from hitl_sim.checking.checks import violations
 
     return violations(run)
 

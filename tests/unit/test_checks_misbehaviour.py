@@ -26,8 +26,8 @@ from hitl_sim import (
     simulate,
     unchecked,
 )
-from hitl_sim import broken_agents as broken
-from hitl_sim.checks import violations
+from hitl_sim.catalog import broken_agents as broken
+from hitl_sim.checking.checks import violations
 from tests.agents import delete_file, read_file, send_email
 
 MODES = ["batched", "per_call"]
@@ -338,7 +338,7 @@ def test_batched_mode_runs_nothing_before_review():
 
 
 def test_all_or_nothing_is_off_by_default_and_named_in_the_options():
-    from hitl_sim.checks import CHECKS, OPT_IN
+    from hitl_sim.checking.checks import CHECKS, OPT_IN
 
     assert {"all_or_nothing"} == OPT_IN
     assert {"reply_differs", "edit_skipped_gate", "edit_not_told", "all_or_nothing"} <= set(CHECKS)

@@ -15,8 +15,9 @@ from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim import InvalidArgument, Reviewer, ThreadError, approve, asimulate, simulate
-from hitl_sim.models import ScriptedChatModel, call, say
+from hitl_sim import Reviewer, ThreadError, approve, asimulate, simulate
+from hitl_sim.errors import InvalidArgument
+from hitl_sim.models.chat import ScriptedChatModel, call, say
 
 SEEN: dict[str, object] = {}
 

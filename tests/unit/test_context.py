@@ -26,11 +26,11 @@ from hitl_sim import (
     simulate,
     unchecked,
 )
-from hitl_sim.context import ContextMismatch
-from hitl_sim.driver import resume
+from hitl_sim.driving.api import resume
+from hitl_sim.driving.context import ContextMismatch
 from hitl_sim.errors import InvalidArgument, ScenarioError
-from hitl_sim.scenario import load_scenario, load_scenarios
-from hitl_sim.scenario_runner import run_scenario
+from hitl_sim.scenarios.runner import run_scenario
+from hitl_sim.scenarios.schema import load_scenario, load_scenarios
 from tests.agents.context import Shop, ignoring_agent, refund, refund_agent
 
 MODES = ["batched", "per_call"]
@@ -323,7 +323,8 @@ def test_the_marker_sets_the_context(pytester):
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "E * hitl_sim.context.ContextMismatch: simulate() got a context that does not fit "
+            "E * hitl_sim.driving.context.ContextMismatch: simulate() got a context that does not "
+            "fit "
             "context_schema=Shop (a dataclass) of the graph 'LangGraph', so the run was not "
             "started:",
             "E * - 'rol': not a field of Shop. Did you mean 'role'?",

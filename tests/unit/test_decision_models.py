@@ -17,16 +17,9 @@ from langchain_core.decisions import (  # noqa: E402
     Score,
 )
 
-from hitl_sim import (  # noqa: E402
-    FunctionDecisionModel,
-    InvalidArgument,
-    ScenarioError,
-    ScriptedDecisionModel,
-    ScriptExhausted,
-    UnusedScript,
-    allow,
-    block,
-)
+from hitl_sim import ScriptExhausted  # noqa: E402
+from hitl_sim.errors import InvalidArgument, ScenarioError, UnusedScript  # noqa: E402
+from hitl_sim.models import FunctionDecisionModel, ScriptedDecisionModel, allow, block  # noqa: E402
 
 
 def _ask(model, name="delete_file", call_id="call_1", **args):

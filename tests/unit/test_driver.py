@@ -12,12 +12,9 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_sim import (
-    InvalidArgument,
     Reviewer,
-    ScenarioError,
     ScriptedChatModel,
     ThreadError,
-    TooManyResumes,
     UnexpectedInterrupt,
     approve,
     call,
@@ -29,6 +26,7 @@ from hitl_sim import (
     simulate,
     unchecked,
 )
+from hitl_sim.errors import InvalidArgument, ScenarioError, TooManyResumes
 from hitl_sim.run import ResumeRecord
 from tests.agents import delete_file, read_file
 

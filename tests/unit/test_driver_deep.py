@@ -22,13 +22,13 @@ from hitl_sim import (
     asimulate,
     call,
     edit,
-    gates_of,
     reject,
     say,
     simulate,
     unchecked,
 )
-from hitl_sim.gates import agents_of
+from hitl_sim.driving import gates_of
+from hitl_sim.driving.gates import agents_of
 from tests.agents import delete_file, send_email
 from tests.unit.test_driver import agent, three_calls
 

@@ -15,7 +15,6 @@ from pydantic import BaseModel
 
 from hitl_sim import (
     Reviewer,
-    ScenarioError,
     ScriptedChatModel,
     answer,
     approve,
@@ -27,6 +26,7 @@ from hitl_sim import (
     unchecked,
     update,
 )
+from hitl_sim.errors import ScenarioError
 from tests.unit.test_driver import agent
 
 

@@ -10,8 +10,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from hitl_sim import InvalidArgument, Reviewer, ThreadError, answer, approve, simulate
-from hitl_sim.driver import resume
+from hitl_sim import Reviewer, ThreadError, answer, approve, simulate
+from hitl_sim.driving.api import resume
+from hitl_sim.errors import InvalidArgument
 
 
 class State(TypedDict, total=False):

@@ -8,17 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim import (
-    InvalidArgument,
-    Reviewer,
-    ThreadError,
-    approve,
-    call,
-    say,
-    simulate,
-    unchecked,
-)
-from hitl_sim.driver import aresume, resume
+from hitl_sim import Reviewer, ThreadError, approve, call, say, simulate, unchecked
+from hitl_sim.driving.api import aresume, resume
+from hitl_sim.errors import InvalidArgument
 from tests.unit.test_driver import agent
 
 
@@ -106,7 +98,7 @@ def test_new_input_on_a_thread_with_a_pending_review_is_reported():
         "input for it: LangGraph would silently abandon the pending review (the gated call "
         "never runs and the model sees a dangling tool call). Expected a thread with nothing "
         "pending. Fix: answer what is pending with simulate(graph, None, reviewer, "
-        "thread_id=...) or hitl_sim.driver.resume(...), or use a fresh thread."
+        "thread_id=...) or hitl_sim.resume(...), or use a fresh thread."
     )
 
 

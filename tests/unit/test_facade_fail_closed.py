@@ -9,8 +9,10 @@ from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim import CheckFailed, HitlSim, HitlSimOptions, InvalidArgument, approve, call, say
-from hitl_sim._real_models import StringModelBlocked
+from hitl_sim import CheckFailed, HitlSim, approve, call, say
+from hitl_sim.errors import InvalidArgument
+from hitl_sim.harness import HitlSimOptions
+from hitl_sim.models._real import StringModelBlocked
 
 
 @tool
@@ -39,7 +41,8 @@ def test_leaving_the_block_with_a_failed_run_raises(mode):
         f"KeyError: 'zz' (at {lines[2].split('(at ')[1]}",
         "The test did not say it expects an error, and did not look at run.error.",
     ]
-    assert lines[2].endswith("test_facade_fail_closed.py:19 in lookup).")
+    line = lookup.func.__code__.co_firstlineno + 3  # the lookup's `return` line
+    assert lines[2].endswith(f"test_facade_fail_closed.py:{line} in lookup).")
 
 
 def test_an_expected_or_inspected_failure_passes_and_hitl_reads_do_not_count():

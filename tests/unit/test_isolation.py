@@ -11,7 +11,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim import RealModelBlocked, ScriptedChatModel, block_real_models, call, say, simulate
+from hitl_sim import ScriptedChatModel, block_real_models, call, say, simulate
+from hitl_sim.errors import RealModelBlocked
 
 
 def _tracing_seen() -> dict[str, Any]:

@@ -9,17 +9,8 @@ from langchain.agents import create_agent
 from langchain_core.messages import AIMessage
 from langchain_core.tools import tool
 
-from hitl_sim import (
-    FunctionChatModel,
-    HitlSimError,
-    InvalidArgument,
-    ScenarioError,
-    ScriptedChatModel,
-    ScriptExhausted,
-    UnusedScript,
-    call,
-    say,
-)
+from hitl_sim import FunctionChatModel, HitlSimError, ScriptedChatModel, ScriptExhausted, call, say
+from hitl_sim.errors import InvalidArgument, ScenarioError, UnusedScript
 
 
 @tool

@@ -15,15 +15,8 @@ from langchain_core.language_models import BaseChatModel, BaseLLM
 from langchain_core.language_models.fake import FakeListLLM
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from hitl_sim import (
-    InvalidArgument,
-    RealModelBlocked,
-    ScriptedChatModel,
-    block_real_models,
-    call,
-    override_models,
-    say,
-)
+from hitl_sim import ScriptedChatModel, block_real_models, call, override_models, say
+from hitl_sim.errors import InvalidArgument, RealModelBlocked
 from tests.agents import send_email
 
 

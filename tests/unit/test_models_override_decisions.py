@@ -20,19 +20,16 @@ from langchain_core.decisions import BaseDecisionModel, Noul  # noqa: E402
 from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 
 from hitl_sim import (  # noqa: E402
-    InvalidArgument,
-    RealModelBlocked,
     ScriptedChatModel,
-    ScriptedDecisionModel,
-    allow,
     approve,
-    block,
     block_real_models,
     call,
     override_models,
     say,
     simulate,
 )
+from hitl_sim.errors import InvalidArgument, RealModelBlocked  # noqa: E402
+from hitl_sim.models import ScriptedDecisionModel, allow, block  # noqa: E402
 from tests.agents import delete_file  # noqa: E402
 
 

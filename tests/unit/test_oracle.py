@@ -9,8 +9,17 @@ from __future__ import annotations
 import pytest
 from langchain_core.tools import tool
 
-from hitl_sim import InvalidArgument, approve, edit, reject, respond, unchecked
-from hitl_sim.oracle import EDIT_NOTICE, Call, Execution, HitlConfig, Reply, predict, predict_run
+from hitl_sim import approve, edit, reject, respond, unchecked
+from hitl_sim.errors import InvalidArgument
+from hitl_sim.fuzzing.oracle import (
+    EDIT_NOTICE,
+    Call,
+    Execution,
+    HitlConfig,
+    Reply,
+    predict,
+    predict_run,
+)
 from tests.agents import delete_file, send_email
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hitl_sim import InvalidArgument, approve, edit, reject, respond, unchecked
-from hitl_sim.fuzzing import FuzzAgent, OracleMismatch, PlannedTurn, RunPlan
-from hitl_sim.oracle import HitlConfig
+from hitl_sim import approve, edit, reject, respond, unchecked
+from hitl_sim.errors import InvalidArgument
+from hitl_sim.fuzzing.bench import FuzzAgent, OracleMismatch, PlannedTurn, RunPlan
+from hitl_sim.fuzzing.oracle import HitlConfig
 from tests.unit.test_oracle import D1, E1, E2, GATES, R1, R2, TOOLS
 
 AGENTS = {mode: FuzzAgent(TOOLS, GATES, interrupt_mode=mode) for mode in ("batched", "per_call")}
@@ -66,7 +67,7 @@ def test_a_mismatch_lists_every_difference():
     agent = AGENTS["batched"]
     wrong = agent.predict(RunPlan((PlannedTurn((E1,), (reject(),)),)))
     run = agent.run(plan)
-    from hitl_sim.fuzzing import compare
+    from hitl_sim.fuzzing.bench import compare
 
     assert compare(wrong, run, plan) == [
         "executed tools: expected [], got [('send_email', {'to': 'bob', 'body': 'hi'}, 'e1')]",

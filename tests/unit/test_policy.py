@@ -25,22 +25,19 @@ from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 
 from hitl_sim import (  # noqa: E402
     CheckFailed,
-    FunctionDecisionModel,
     ScriptedChatModel,
-    ScriptedDecisionModel,
     ScriptExhausted,
-    allow,
     approve,
     asimulate,
-    block,
     call,
     edit,
     reject,
     say,
     simulate,
 )
-from hitl_sim.checks import violations  # noqa: E402
-from hitl_sim.policy import blocked_by_policy  # noqa: E402
+from hitl_sim.checking.checks import violations  # noqa: E402
+from hitl_sim.driving.policy import blocked_by_policy  # noqa: E402
+from hitl_sim.models import FunctionDecisionModel, ScriptedDecisionModel, allow, block  # noqa: E402
 from tests.agents import delete_file, send_email  # noqa: E402
 
 GATES = {"delete_file": True}
@@ -267,8 +264,8 @@ def test_only_policy_messages_count_as_blocks():
 
 
 def test_scenario_file_verdicts():
+    from hitl_sim.driving.policy import verdict_of
     from hitl_sim.errors import ScenarioError
-    from hitl_sim.policy import verdict_of
 
     assert [verdict_of(v, "d") for v in ("allow", "block", {"block": "r", "probability": 0.7})] == [
         allow(),

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from hitl_sim import (
-    InvalidArgument,
     Reviewer,
     ScriptExhausted,
     UnexpectedInterrupt,
@@ -18,8 +17,9 @@ from hitl_sim import (
     respond,
     when,
 )
+from hitl_sim.errors import InvalidArgument
 from hitl_sim.interrupts import ActionRequest, PendingInterrupt
-from hitl_sim.reviewer import as_responder
+from hitl_sim.reviewing.reviewer import as_responder
 
 ALL = ("approve", "edit", "reject", "respond")
 NODE = "HumanInTheLoopMiddleware.after_model"

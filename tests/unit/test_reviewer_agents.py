@@ -22,7 +22,7 @@ from hitl_sim import (
     simulate,
     when,
 )
-from hitl_sim.models import call, say
+from hitl_sim.models.chat import call, say
 from tests.agents import build_agent
 
 CLEANUP = [

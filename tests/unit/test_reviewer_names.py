@@ -16,20 +16,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from hitl_sim import (
-    Reviewer,
-    ScenarioError,
-    UnknownName,
-    answer,
-    approve,
-    call,
-    edit,
-    reject,
-    say,
-    simulate,
-    unchecked,
-    when,
-)
+from hitl_sim import Reviewer, answer, approve, call, edit, reject, say, simulate, unchecked, when
+from hitl_sim.errors import ScenarioError, UnknownName
 from tests.agents import build_agent
 
 MODES = ["batched", "per_call"]

@@ -6,8 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from hitl_sim import InvalidArgument, approve, reject, simulate
-from hitl_sim.snapshots import (
+from hitl_sim import approve, reject, simulate
+from hitl_sim.errors import InvalidArgument
+from hitl_sim.reporting.snapshots import (
     SECTIONS,
     assert_snapshot_file,
     run_matcher,

@@ -1,4 +1,4 @@
-"""hitl_sim.strategies: every invalid argument in one place, and what the strategies draw."""
+"""The strategies: every invalid argument in one place, and what the strategies draw."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hitl_sim import Decision, InvalidArgument
-from hitl_sim.interrupts import PendingInterrupt
-from hitl_sim.oracle import Call, HitlConfig, predict
-from hitl_sim.strategies import (
+from hitl_sim.decisions import Decision
+from hitl_sim.errors import InvalidArgument
+from hitl_sim.fuzzing.oracle import Call, HitlConfig, predict
+from hitl_sim.fuzzing.strategies import (
     batches,
     decision_lists,
     decisions,
@@ -18,7 +18,8 @@ from hitl_sim.strategies import (
     scenarios,
     tool_calls,
 )
-from hitl_sim.validation import problems
+from hitl_sim.interrupts import PendingInterrupt
+from hitl_sim.reviewing.validation import problems
 from tests.unit.test_oracle import BATCHED, PER_CALL, TOOLS, send_email
 
 FAST = settings(max_examples=40, deadline=None, database=None)
@@ -83,7 +84,7 @@ E1 = Call("send_email", {"to": "bob", "body": "hi"}, "e1")
         (
             lambda: decisions(for_call=42),
             "decisions(for_call=42): expected the call under review: a tool call dict, a "
-            "hitl_sim.oracle.Call or an ActionRequest.",
+            "hitl_sim.fuzzing.oracle.Call or an ActionRequest.",
         ),
         (
             lambda: invalid_decisions(["nope"]),

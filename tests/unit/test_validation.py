@@ -5,7 +5,7 @@ from __future__ import annotations
 from hitl_sim import answer, approve, edit, reject, respond, unchecked, update
 from hitl_sim.decisions import Decision
 from hitl_sim.interrupts import ActionRequest, PendingInterrupt
-from hitl_sim.validation import problems
+from hitl_sim.reviewing.validation import problems
 from tests.agents import delete_file, read_file, send_email
 
 NODE = "HumanInTheLoopMiddleware.after_model"

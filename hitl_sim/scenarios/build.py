@@ -20,8 +20,8 @@ from pydantic import create_model
 
 from hitl_sim.decisions import Decision
 from hitl_sim.errors import ScenarioError, ScriptExhausted
-from hitl_sim.models import Call, Say, ScriptedChatModel, Turn
-from hitl_sim.scenario import (
+from hitl_sim.models.chat import Call, Say, ScriptedChatModel, Turn
+from hitl_sim.scenarios.schema import (
     Checkpointer,
     Condition,
     CreateAgentSpec,
@@ -197,7 +197,7 @@ _OWN: Any = object()
 
 
 def build_checkpointer(kind: Checkpointer) -> Any:
-    """A fresh in-process checkpointer of `kind` (the runner uses `hitl_sim.checkpointers`)."""
+    """A fresh in-process checkpointer of `kind` (the runner uses `hitl_sim.durability`)."""
     if kind == "none":
         return None
     if kind == "sqlite":
@@ -337,7 +337,7 @@ def _accepted(factory: Callable[..., Any], offered: Mapping[str, Any]) -> dict[s
 
 def build_reviewer(spec: ReviewerSpec | None, where: str = "") -> Any:
     """The responder a scenario's `reviewer:` describes (None: no reviewer at all)."""
-    from hitl_sim.reviewer import Reviewer, when
+    from hitl_sim.reviewing.reviewer import Reviewer, when
 
     if spec is None:
         return None

@@ -37,9 +37,9 @@ from datetime import UTC, datetime, timedelta
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, Literal
 
-from hitl_sim.capture import Capture, Recorder, Spy, now, recording
-from hitl_sim.clock import checkpoint_ids_after, start_time
-from hitl_sim.context import check_context, context_of, remember_context
+from hitl_sim.driving.capture import Capture, Recorder, Spy, now, recording
+from hitl_sim.driving.clock import checkpoint_ids_after, start_time
+from hitl_sim.driving.context import check_context, context_of, remember_context
 from hitl_sim.errors import (
     HitlSimError,
     InvalidArgument,
@@ -64,8 +64,8 @@ if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
 
     from hitl_sim.decisions import Decision
-    from hitl_sim.gates import AgentGates
-    from hitl_sim.reviewer import Responder
+    from hitl_sim.driving.gates import AgentGates
+    from hitl_sim.reviewing.reviewer import Responder
 
 DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 STREAM_MODES = ["updates", "custom"]
@@ -322,7 +322,7 @@ class _Session:
         if start is None:
             yield
             return
-        from hitl_sim.clock import frozen
+        from hitl_sim.driving.clock import frozen
 
         with frozen(start, real_asyncio=real_asyncio) as clock:
             self.frozen = clock
@@ -430,11 +430,11 @@ class _Session:
         if error.tool is not None:
             record = ResumeRecord(self.recorder.resume + 1, (), None, how="retry")
             run.error = None
-            sent = yield from self.send(record)
-            if isinstance(sent, BaseException):
-                yield from self.fail(sent)
+            retried = yield from self.send(record)
+            if isinstance(retried, BaseException):
+                yield from self.fail(retried)
                 return
-            yield from self.answer_pending(sent)
+            yield from self.answer_pending(retried)
             return
         sent: _Sent = None
         if error.poisoned:
@@ -476,7 +476,7 @@ class _Session:
                 "simulate() was given new input for it: LangGraph would silently abandon the "
                 "pending review (the gated call never runs and the model sees a dangling tool "
                 "call). Expected a thread with nothing pending. Fix: answer what is pending with "
-                "simulate(graph, None, reviewer, thread_id=...) or hitl_sim.driver.resume(...), "
+                "simulate(graph, None, reviewer, thread_id=...) or hitl_sim.resume(...), "
                 "or use a fresh thread."
             )
 
@@ -602,7 +602,7 @@ class _Session:
         )
 
     def finish(self, values: dict[str, Any]) -> None:
-        from hitl_sim.policy import record_blocks
+        from hitl_sim.driving.policy import record_blocks
 
         self.run.final_state = values
         self.run.unused_decisions = list(self.responder.unused())
@@ -614,7 +614,7 @@ class _Session:
 
 
 def _responder(reviewer: Any, expect_pending: bool) -> Responder:
-    from hitl_sim.reviewer import Reviewer, as_responder
+    from hitl_sim.reviewing.reviewer import Reviewer, as_responder
 
     if reviewer is None and expect_pending:
         return Reviewer.unavailable()
@@ -622,7 +622,7 @@ def _responder(reviewer: Any, expect_pending: bool) -> Responder:
 
 
 def _agent_gates(graph: Any) -> dict[str | None, AgentGates]:
-    from hitl_sim.gates import gates_by_agent
+    from hitl_sim.driving.gates import gates_by_agent
 
     return gates_by_agent(graph)
 
@@ -633,7 +633,7 @@ def _gated(
     """The agent's own gates (none for graph=None) plus what the test declared (a tool name
     alone: every decision)."""
     from hitl_sim.decisions import MIDDLEWARE_DECISIONS
-    from hitl_sim.gates import gates_of
+    from hitl_sim.driving.gates import gates_of
 
     merged = {**previous, **(gates_of(graph) if graph is not None else {})}
     if isinstance(declared, str):
@@ -666,7 +666,7 @@ def _check_reviewer_names(responder: Any, graph: Any) -> None:
     check = getattr(responder, "name_problems", None)
     if not callable(check):
         return
-    from hitl_sim.gates import all_tools
+    from hitl_sim.driving.gates import all_tools
 
     tools = all_tools(graph)
     found = check(tools) if tools else []
@@ -691,8 +691,8 @@ def _unknown_names(head: str, found: list[str], fix: str) -> UnknownName:
 def _validate(interrupt: PendingInterrupt, decisions: list[Decision], graph: Any) -> None:
     if any(decision.type == "unchecked" for decision in decisions):
         return
-    from hitl_sim.gates import all_tools
-    from hitl_sim.validation import problems, unknown_edit_args
+    from hitl_sim.driving.gates import all_tools
+    from hitl_sim.reviewing.validation import problems, unknown_edit_args
 
     tools = all_tools(graph)
     lost = unknown_edit_args(interrupt, decisions, tools)
@@ -1048,7 +1048,7 @@ def simulate(
 
     `context`: the run context (`runtime.context`), passed to every invoke of the run: a dict
     of the graph's context schema's fields or an instance of it, checked against the schema
-    before anything runs (`hitl_sim.context.ContextMismatch`, an `InvalidArgument`).
+    before anything runs (`hitl_sim.driving.context.ContextMismatch`, an `InvalidArgument`).
 
     `redact`: the keys whose values every output of the run masks (timeline, check failures,
     audit log, snapshots, reports; see `hitl_sim.normalise.Redactor`); default

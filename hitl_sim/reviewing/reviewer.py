@@ -253,7 +253,7 @@ class _Rules:
     def name_problems(self, tools: Mapping[str, Any]) -> list[str]:
         """Rules naming a tool the agent lacks, or an argument their tool does not take: they
         would never match, and another decision (or none) would answer instead."""
-        from hitl_sim.validation import arg_names, nearest
+        from hitl_sim.reviewing.validation import arg_names, nearest
 
         if not self.check_names:
             return []

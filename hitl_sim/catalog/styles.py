@@ -3,7 +3,8 @@
 Each factory is one approval pattern people write today with raw `interrupt()` or static
 breakpoints (see "The built-in catalog" in docs/scenarios.md). They take the scripted `model`,
 the file's fake `tools` and a `checkpointer`; scenario files name them as
-`hitl_sim.styles:<factory>`. Tools run through LangChain's `tool.invoke`, so the driver records
+`hitl_sim.catalog.styles:<factory>`. Tools run through LangChain's `tool.invoke`, so the
+driver records
 every execution.
 """
 

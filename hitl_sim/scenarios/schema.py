@@ -1,6 +1,6 @@
 """Scenario files: the schema, and loading a YAML file into validated `Scenario`s.
 
-A file is parsed once by `hitl_sim.scenario_yaml` (PyYAML's safe loader, with limits: no code
+A file is parsed once by `hitl_sim.scenarios.safe_yaml` (PyYAML's safe loader, with limits: no code
 runs, nothing can hang or exhaust memory); named factories (`module:factory`) are only imported
 when the scenario runs. A malformed file raises `ScenarioError` naming the file, the line and key
 path, what was expected, and the fix. A file holds one scenario, or a small named set
@@ -33,10 +33,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from hitl_sim import decisions as builders
-from hitl_sim.clock import start_time
 from hitl_sim.decisions import MAX_LATENCY, Decision
+from hitl_sim.driving.clock import start_time
 from hitl_sim.errors import InvalidArgument, ScenarioError, excerpt
-from hitl_sim.scenario_yaml import read_yaml
+from hitl_sim.scenarios.safe_yaml import read_yaml
 
 SUFFIXES = (".yaml", ".yml")
 SNAPSHOT_DIR = "__snapshots__"
@@ -569,7 +569,7 @@ class ExpectSpec(_Spec):
     violations: tuple[str, ...] = ()
     """Safety-check violations the run must show (by name); default: none."""
     checks_off: tuple[str, ...] = ()
-    """Safety checks not to apply, by name (`hitl_sim.checks.CHECKS`), when a scenario proves
+    """Safety checks not to apply, by name (`hitl_sim.checking.CHECKS`), when a scenario proves
     something else and a check's verdict is beside the point."""
     model_saw: tuple[str, ...] = ()
     """Texts that must appear in some message sent to a model (e.g. a reject reason)."""

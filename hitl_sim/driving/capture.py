@@ -116,7 +116,7 @@ class Recorder:
             return self._open.get(key)
 
     def note_policy(self, call_id: str, reason: str | None, args: Mapping[str, Any]) -> None:
-        """A hitl-sim decision model classified this call (see `hitl_sim.decision_models`)."""
+        """A hitl-sim decision model classified this call (see `hitl_sim.models.decision`)."""
         with self._lock:
             self.policy_notes[call_id] = (reason, dict(args))
 

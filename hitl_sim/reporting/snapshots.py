@@ -13,7 +13,7 @@ The conftest recipe (this package defines no `snapshot` fixture; that name is sy
 
 ```
 import pytest
-from hitl_sim.snapshots import run_matcher
+from hitl_sim.reporting.snapshots import run_matcher
 
 @pytest.fixture
 def snapshot(snapshot):
@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import yaml
 
-from hitl_sim.audit import AuditLog, Timestamps, unfinished_events
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.normalise import RedactOption, run_normaliser
+from hitl_sim.reporting.audit_log import AuditLog, Timestamps, unfinished_events
 
 if TYPE_CHECKING:
     from hitl_sim.run import Run

@@ -10,7 +10,7 @@ failing example shrinks to the fewest calls, the first tool, `approve()`, and em
 - `decision_lists(request)`: one decision per action request, optionally with count mismatches,
   order swaps and invalid entries.
 - `reviewers(config)`: standing `Reviewer.by_tool` policies; `scenarios(config)`: whole runs
-  (`hitl_sim.fuzzing.RunPlan`: the model's turns and the reviewer's answers).
+  (`hitl_sim.fuzzing.bench.RunPlan`: the model's turns and the reviewer's answers).
 
 Inside `@given`, use a `hitl_sim.fuzzing.FuzzAgent` built once at module level (no function-scoped
 fixture); see docs/fuzzing.md.
@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 from hitl_sim.decisions import MIDDLEWARE_DECISIONS, Decision, approve, edit, reject, respond
 from hitl_sim.decisions import unchecked as _unchecked
 from hitl_sim.errors import InvalidArgument
-from hitl_sim.fuzzing import FuzzAgent, PlannedTurn, RunPlan
+from hitl_sim.fuzzing.bench import FuzzAgent, PlannedTurn, RunPlan
+from hitl_sim.fuzzing.oracle import Call, HitlConfig
 from hitl_sim.interrupts import ActionRequest, PendingInterrupt
-from hitl_sim.oracle import Call, HitlConfig
 
 __all__ = [
     "batches",
@@ -164,7 +164,7 @@ def _config(value: Any, where: str) -> HitlConfig:
         return value
     raise InvalidArgument(
         f"{where}({value!r}): expected the agent's configuration, a hitl_sim.fuzzing.FuzzAgent "
-        "or a hitl_sim.oracle.HitlConfig."
+        "or a hitl_sim.fuzzing.oracle.HitlConfig."
     )
 
 
@@ -276,7 +276,7 @@ def _subject(where: str, for_call: Any) -> Call | None:
     except (InvalidArgument, KeyError):
         raise InvalidArgument(
             f"{where}(for_call={for_call!r}): expected the call under review: a tool call dict, "
-            "a hitl_sim.oracle.Call or an ActionRequest."
+            "a hitl_sim.fuzzing.oracle.Call or an ActionRequest."
         ) from None
 
 
@@ -470,7 +470,7 @@ def reviewers(config: HitlConfig | FuzzAgent) -> st.SearchStrategy[Any]:
     cfg = _config(config, "reviewers")
     if not cfg.gates:
         raise InvalidArgument("reviewers(config): the configuration gates no tool.")
-    from hitl_sim.reviewer import Reviewer
+    from hitl_sim.reviewing.reviewer import Reviewer
 
     policies = {
         name: decisions([k for k in gate.allowed if k != "edit"] or ["approve"])

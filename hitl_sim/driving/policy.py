@@ -109,7 +109,7 @@ def record_blocks(run: Run, notes: Notes) -> None:
 
 
 def _last_at(run: Run) -> Any:
-    from hitl_sim.capture import now
+    from hitl_sim.driving.capture import now
 
     return run.steps[-1].at if run.steps else now()
 
@@ -189,7 +189,7 @@ def auto_mode_agent(
     from langchain.agents import create_agent
     from langchain.agents.middleware import HumanInTheLoopMiddleware
 
-    from hitl_sim.decision_models import ScriptedDecisionModel
+    from hitl_sim.models.decision import ScriptedDecisionModel
 
     classifier = ScriptedDecisionModel(
         [verdict_of(d, f"decisions[{i}]") for i, d in enumerate(decisions)]
@@ -203,7 +203,7 @@ def auto_mode_agent(
 def verdict_of(value: Any, where: str) -> Any:
     """A scenario file's decision-model verdict: `allow`, `block`, `{allow: reason}`,
     `{block: reason, probability: 0.8}`."""
-    from hitl_sim.decision_models import allow, block
+    from hitl_sim.models.decision import allow, block
 
     makers = {"allow": allow, "block": block}
     if isinstance(value, str) and value in makers:

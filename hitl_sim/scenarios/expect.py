@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hitl_sim.interrupts import PendingInterrupt
     from hitl_sim.run import Run
-    from hitl_sim.scenario import ErrorSpec, ExpectSpec, InterruptSpec, TextSpec
+    from hitl_sim.scenarios.schema import ErrorSpec, ExpectSpec, InterruptSpec, TextSpec
 
 
 def compare(run: Run, expect: ExpectSpec) -> list[str]:
@@ -217,7 +217,7 @@ def _decision_type(kind: str, payload: Any) -> str:
 
 
 def _violation_failures(run: Run, wanted: Sequence[str], off: Sequence[str]) -> list[str]:
-    from hitl_sim.checks import violations
+    from hitl_sim.checking.checks import violations
 
     found = violations(run, **dict.fromkeys(off, False))
     got = Counter(v.check for v in found)

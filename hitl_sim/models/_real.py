@@ -4,7 +4,7 @@ Inside `refuse_model_strings(...)`, a model built from a string (`create_agent("
 `init_chat_model(...)`, deepagents' default model) is a `BlockedModel`: the agent builds as usual,
 and the first call raises `StringModelBlocked` naming the string, where it was built and the fix,
 and is recorded, so that an agent that catches the error cannot turn it into a silent pass.
-Real model objects built elsewhere are stopped by `hitl_sim.model_override.block_real_models`.
+Real model objects built elsewhere are stopped by `hitl_sim.models.override.block_real_models`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 
 from hitl_sim.errors import RealModelBlocked
-from hitl_sim.model_override import string_models
+from hitl_sim.models.override import string_models
 
 __all__ = ["ALLOW_HINT", "BlockedModel", "StringModelBlocked", "refuse_model_strings"]
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hitl_sim.scenario import ExpectSpec, Scenario, StepSpec, load_scenario
-from hitl_sim.scenario_expectations import compare, error_failures
+from hitl_sim.scenarios.expect import compare, error_failures
+from hitl_sim.scenarios.schema import ExpectSpec, Scenario, StepSpec, load_scenario
 
 if TYPE_CHECKING:
-    from hitl_sim.models import ScriptedChatModel
+    from hitl_sim.models.chat import ScriptedChatModel
     from hitl_sim.run import Run
 
 
@@ -87,8 +87,8 @@ Phase = tuple[str, ExpectSpec, Callable[[Any, "Run | None"], Any]]
 
 
 def _run(scenario: Scenario, result: ScenarioResult, update: bool, default_kind: str) -> None:
-    from hitl_sim.checkpointers import checkpoint_store
-    from hitl_sim.scenario_agents import build_model
+    from hitl_sim.durability.checkpointers import checkpoint_store
+    from hitl_sim.scenarios.build import build_model
 
     kind = scenario.agent.checkpointer or default_kind
     model = build_model(scenario)
@@ -113,7 +113,7 @@ def _run(scenario: Scenario, result: ScenarioResult, update: bool, default_kind:
 
 
 def _graph(scenario: Scenario, model: Any, saver: Any) -> Any:
-    from hitl_sim.scenario_agents import build_agent
+    from hitl_sim.scenarios.build import build_agent
 
     return build_agent(scenario, model, saver)
 
@@ -173,7 +173,7 @@ def _ran(label: str, expect: ExpectSpec, run: Run, result: ScenarioResult) -> Ru
 
 
 def _phases(scenario: Scenario) -> list[Phase]:
-    from hitl_sim.scenario_agents import build_reviewer
+    from hitl_sim.scenarios.build import build_reviewer
 
     options = _options(scenario)
     reviewer = build_reviewer(scenario.reviewer, scenario.where)
@@ -214,9 +214,9 @@ def _options(scenario: Scenario) -> dict[str, Any]:
 def _check_contexts(scenario: Scenario, graph: Any) -> None:
     """Refuse a `run.context` (or a step's `context`) that does not fit the agent's context
     schema, naming the file and line, before anything runs."""
-    from hitl_sim.context import ContextMismatch, check_context
+    from hitl_sim.driving.context import ContextMismatch, check_context
     from hitl_sim.errors import ScenarioError
-    from hitl_sim.scenario import where_in_file
+    from hitl_sim.scenarios.schema import where_in_file
 
     given: list[tuple[tuple[Any, ...], Any]] = [(("run", "context"), scenario.run.context)]
     for index, step in enumerate(scenario.then):
@@ -242,7 +242,7 @@ def _unavailable(scenario: Scenario) -> bool:
 def _first(
     scenario: Scenario, reviewer: Any, options: dict[str, Any], graph: Any, previous: Run | None
 ) -> Any:
-    from hitl_sim.driver import asimulate, simulate
+    from hitl_sim.driving.api import asimulate, simulate
 
     run = asimulate if scenario.run.async_ else simulate
     return run(graph, scenario.input, reviewer, **options)
@@ -256,7 +256,7 @@ def _step(
     graph: Any,
     previous: Run | None,
 ) -> Any:
-    from hitl_sim import driver
+    from hitl_sim.driving import api as driver
 
     assert previous is not None  # a step follows a run
     options = {k: v for k, v in options.items() if k != "thread_id"}
@@ -287,7 +287,7 @@ def _script_used(model: ScriptedChatModel, result: ScenarioResult) -> None:
 
 
 def _snapshot(scenario: Scenario, run: Run, update: bool, result: ScenarioResult) -> None:
-    from hitl_sim.snapshots import assert_snapshot_file
+    from hitl_sim.reporting.snapshots import assert_snapshot_file
 
     try:
         assert_snapshot_file(run, scenario.snapshot_path, update=update)

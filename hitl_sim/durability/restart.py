@@ -37,8 +37,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from hitl_sim.checkpointers import CheckpointerKind, CheckpointStore, checkpoint_store
-from hitl_sim.driver import DEFAULT_START
+from hitl_sim.driving.api import DEFAULT_START
+from hitl_sim.durability.checkpointers import CheckpointerKind, CheckpointStore, checkpoint_store
 from hitl_sim.errors import HitlSimError, InvalidArgument, ProcessFailed
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def simulate_with_restarts(
             savers.close()  # the old checkpointer object (and its connection) is gone
             return make(savers.enter_context(store.open()), **kwargs)
 
-        from hitl_sim.driver import simulate
+        from hitl_sim.driving.api import simulate
 
         with savers:
             return simulate(
@@ -263,7 +263,7 @@ def _resumes(run: Run) -> int:
 
 def _continue(leg: _Leg) -> tuple[Run, Any]:
     """In this process: open the store, build the graph, answer one round, return the record."""
-    from hitl_sim.driver import _drive, _Session, _session_options
+    from hitl_sim.driving.api import _drive, _Session, _session_options
 
     store = CheckpointStore.from_spec(leg.store)
     with store.open() as saver:
@@ -290,8 +290,8 @@ def _simulate_in_processes(
     reviewer: Any,
     options: dict[str, Any],
 ) -> Run:
-    from hitl_sim.driver import simulate
-    from hitl_sim.reviewer import as_responder
+    from hitl_sim.driving.api import simulate
+    from hitl_sim.reviewing.reviewer import as_responder
 
     target, spec = _target(factory), store.spec()
     expect_pending = bool(options.pop("expect_pending", False))
@@ -397,7 +397,7 @@ def _spawn(job: Path, out: Path) -> subprocess.Popen[bytes]:
     paths = [entry for entry in sys.path if entry and Path(entry).is_dir()]
     env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return subprocess.Popen(
-        [sys.executable, "-m", "hitl_sim.restart", str(job), str(out)],
+        [sys.executable, "-m", "hitl_sim.durability.restart", str(job), str(out)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -588,9 +588,9 @@ def crash_during_resume(
     before anything reads the thread (to copy the store, say). Returns a `CrashReport`; raises
     only for harness problems.
     """
-    from hitl_sim.driver import resume, simulate
+    from hitl_sim.driving.api import resume, simulate
     from hitl_sim.interrupts import pending_in
-    from hitl_sim.reviewer import as_responder
+    from hitl_sim.reviewing.reviewer import as_responder
 
     if checkpointer.kind == "memory":
         checkpointer.spec()  # raises: a memory store cannot be reached from another process
@@ -820,7 +820,9 @@ class _Killer:
             )
 
 
-if __name__ == "__main__":  # a resume process: python -m hitl_sim.restart JOB OUT
-    from hitl_sim.restart import _child_main as main  # the importable module, not __main__
+if __name__ == "__main__":  # a resume process: python -m hitl_sim.durability.restart JOB OUT
+    from hitl_sim.durability.restart import (
+        _child_main as main,  # the importable module, not __main__
+    )
 
     main(*sys.argv[1:3])

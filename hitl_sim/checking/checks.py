@@ -46,9 +46,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hitl_sim.checking.app_audit import app_audit_violations
+from hitl_sim.checking.violation import Violation
 from hitl_sim.errors import CheckFailed, InvalidArgument
 
 if TYPE_CHECKING:
@@ -58,25 +59,11 @@ if TYPE_CHECKING:
 __all__ = ["CHECKS", "OPT_IN", "Violation", "check", "ran_before_review", "violations"]
 
 
-@dataclass(frozen=True)
-class Violation:
-    """One broken safety property, with the records that show it."""
-
-    check: str
-    """The check's name, e.g. 'rejected_call_ran' (pass `<name>=False` to switch it off)."""
-    message: str
-    evidence: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        lines = [f"[{self.check}] {self.message}", *(f"    {line}" for line in self.evidence)]
-        return "\n".join(lines)
-
-
 def violations(run: Run, *, app_audit: Any = None, **options: bool) -> list[Violation]:
     """Every violation in `run`, in check order; `<check name>=False` skips that check.
 
-    `app_audit`: the application's own audit records (see `hitl_sim.audit.AppAudit`); decisions
-    it failed to record, recorded wrongly or made up are violations too.
+    `app_audit`: the application's own audit records (see `hitl_sim.checking.AppAudit`);
+    decisions it failed to record, recorded wrongly or made up are violations too.
     """
     enabled = _enabled(options)
     found: list[Violation] = []
@@ -84,8 +71,6 @@ def violations(run: Run, *, app_audit: Any = None, **options: bool) -> list[Viol
         if enabled[name]:
             found.extend(rule(run))
     if app_audit is not None:
-        from hitl_sim.audit import app_audit_violations
-
         found.extend(app_audit_violations(run, app_audit))
     return _masked(run, found)
 
@@ -616,7 +601,7 @@ def _who(agent: str | None) -> str:
 def _gate_names_no_tool(run: Run) -> list[Violation]:
     """Gates that name no tool of their agent, nor of another agent carrying the same gate (a
     deep agent's top-level `interrupt_on` is inherited by its declarative subagents)."""
-    from hitl_sim.validation import nearest
+    from hitl_sim.reviewing.validation import nearest
 
     found: list[Violation] = []
     for agent, own in run.agent_gates.items():

@@ -364,7 +364,7 @@ def _answer(question: Any, value: Any, label: str) -> Any:
 
 def _note_for_run(request: DecisionRequest, scripted: Any) -> None:
     """Tell the run being simulated what the policy was shown and the scripted reason."""
-    from hitl_sim.capture import _ACTIVE
+    from hitl_sim.driving.capture import _ACTIVE
 
     recorder = _ACTIVE.get()
     call = request.tool_call

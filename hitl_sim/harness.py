@@ -24,10 +24,10 @@ from hitl_sim.errors import CheckFailed, InvalidArgument
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from hitl_sim.capture import Spy
     from hitl_sim.decisions import Decision
-    from hitl_sim.models import FunctionChatModel, ScriptedChatModel
-    from hitl_sim.reviewer import Reviewer
+    from hitl_sim.driving.capture import Spy
+    from hitl_sim.models.chat import FunctionChatModel, ScriptedChatModel
+    from hitl_sim.reviewing.reviewer import Reviewer
     from hitl_sim.run import Run
 
 __all__ = ["HitlSim", "HitlSimOptions"]
@@ -46,7 +46,7 @@ class HitlSimOptions:
     check: bool = True
     """Check every run at the end (teardown) unless the test called `run.check()` itself."""
     skip_checks: Collection[str] = ()
-    """Checks to leave out at the end, e.g. `("unused_decisions",)`; see `hitl_sim.checks`."""
+    """Checks to leave out at the end, e.g. `("unused_decisions",)`; see `hitl_sim.checking`."""
     reviewer: Any = None
     """The reviewer for `simulate` calls that pass none."""
     gated: Any = None
@@ -72,7 +72,7 @@ class HitlSimOptions:
     graph's context schema's fields, or an instance of it (`simulate(context=...)`)."""
 
     def __post_init__(self) -> None:
-        from hitl_sim.checks import CHECKS
+        from hitl_sim.checking.checks import CHECKS
 
         _expected_errors(self.expect_error)
 
@@ -114,7 +114,7 @@ class HitlSim:
     def model(self, turns: Any, /, **kwargs: Any) -> ScriptedChatModel:
         """A `ScriptedChatModel`; turns it still holds at the end fail the test
         (`skip_checks=("unused_model_turns",)` to allow that)."""
-        from hitl_sim.models import ScriptedChatModel
+        from hitl_sim.models.chat import ScriptedChatModel
 
         model = ScriptedChatModel(turns, **kwargs)
         self.models.append(model)
@@ -122,7 +122,7 @@ class HitlSim:
 
     def function_model(self, fn: Callable[..., Any], /, **kwargs: Any) -> FunctionChatModel:
         """A `FunctionChatModel(fn)`."""
-        from hitl_sim.models import FunctionChatModel
+        from hitl_sim.models.chat import FunctionChatModel
 
         return FunctionChatModel(fn, **kwargs)
 
@@ -133,7 +133,7 @@ class HitlSim:
     @property
     def Reviewer(self) -> type[Reviewer]:
         """The `Reviewer` class, for `sim.Reviewer.by_tool(...)`, `sim.Reviewer.chain(...)`."""
-        from hitl_sim.reviewer import Reviewer
+        from hitl_sim.reviewing.reviewer import Reviewer
 
         return Reviewer
 
@@ -142,7 +142,7 @@ class HitlSim:
         self, model: BaseChatModel | Mapping[str, BaseChatModel], **kwargs: Any
     ) -> Iterator[None]:
         """`hitl_sim.override_models(...)`: model strings resolve to `model` inside the block."""
-        from hitl_sim.model_override import override_models
+        from hitl_sim.models.override import override_models
 
         with override_models(model, **kwargs):
             yield
@@ -174,7 +174,7 @@ class HitlSim:
 
         `expect_error=KeyError` (a type or a tuple of types): the run must fail with it; without
         it, a run whose graph raised fails the test unless the test reads `run.error`."""
-        from hitl_sim.driver import simulate
+        from hitl_sim.driving.api import simulate
 
         expected = self._expected(expect_error)
         reviewer, options = self._defaults(reviewer, options)
@@ -192,7 +192,7 @@ class HitlSim:
         **options: Any,
     ) -> Run:
         """`hitl_sim.asimulate` with this test's defaults; the run is checked at the end."""
-        from hitl_sim.driver import asimulate
+        from hitl_sim.driving.api import asimulate
 
         expected = self._expected(expect_error)
         reviewer, options = self._defaults(reviewer, options)
@@ -210,7 +210,7 @@ class HitlSim:
 
     def spy(self, fn: Callable[..., Any], *, name: str | None = None) -> Spy[Any, Any]:
         """`hitl_sim.Spy(fn)`: watch a plain Python side effect (pass it in `watch=[...]`)."""
-        from hitl_sim.capture import Spy
+        from hitl_sim.driving.capture import Spy
 
         return Spy(fn, name=name)
 
@@ -227,14 +227,14 @@ class HitlSim:
         if callable(models):
             models = models()
         if models is not None:
-            from hitl_sim.models import ScriptedChatModel
+            from hitl_sim.models.chat import ScriptedChatModel
 
             given = models.values() if isinstance(models, Mapping) else [models]
             self.models.extend(m for m in given if isinstance(m, ScriptedChatModel))
             self._stack.enter_context(self.override_models(models))
         elif not self.options.allow_real_models:
-            from hitl_sim._real_models import refuse_model_strings
-            from hitl_sim.model_override import block_real_models
+            from hitl_sim.models._real import refuse_model_strings
+            from hitl_sim.models.override import block_real_models
 
             self._stack.enter_context(refuse_model_strings(self._real_model_calls.append))
             self._stack.enter_context(block_real_models())
@@ -250,7 +250,7 @@ class HitlSim:
             yield
         except RealModelBlocked as blocked:
             self._real_model_calls.clear()
-            from hitl_sim._real_models import ALLOW_HINT, StringModelBlocked
+            from hitl_sim.models._real import ALLOW_HINT, StringModelBlocked
 
             if not isinstance(blocked, StringModelBlocked) and not self.options.allow_real_models:
                 blocked.add_note(ALLOW_HINT)
@@ -300,7 +300,7 @@ class HitlSim:
     def _check_verdict(self) -> str | None:
         if not self.options.check:
             return None
-        from hitl_sim.checks import failure_message, violations
+        from hitl_sim.checking.checks import failure_message, violations
 
         skip = {name: False for name in self.options.skip_checks if name != MODEL_CHECK}
         reports: list[str] = []

@@ -213,7 +213,7 @@ def open_checkpointer(
 
 
 @asynccontextmanager
-async def open_async_checkpointer(
+async def aopen_checkpointer(
     kind: CheckpointerKind = "sqlite",
     *,
     path: str | os.PathLike[str] | None = None,

@@ -144,7 +144,7 @@ class _FakeChatModel(BaseChatModel):
 
     def clear_requests(self) -> None:
         """Forget the recorded requests and turn counts, for a model reused across many runs
-        (e.g. `hitl_sim.fuzzing.FuzzAgent`), so the log does not grow without bound."""
+        (e.g. `hitl_sim.fuzzing.bench.FuzzAgent`), so the log does not grow without bound."""
         with self._lock:
             self._requests.clear()
             self._turns_by_agent.clear()

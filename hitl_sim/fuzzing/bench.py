@@ -5,7 +5,8 @@
 `agent.run(plan)` plays one `RunPlan` (the model's turns and the reviewer's decisions) through
 `hitl_sim.simulate` on a new thread, then deletes the thread, so thousands of examples neither
 share state nor grow memory.
-`agent.verify(plan)` also predicts the run with `hitl_sim.oracle` and raises `OracleMismatch`
+`agent.verify(plan)` also predicts the run with `hitl_sim.fuzzing.oracle` and raises
+`OracleMismatch`
 listing every difference. Build the agent once, at module level or in a module-scoped fixture,
 and call it inside `@given` tests: no function-scoped fixture is involved.
 """
@@ -18,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from hitl_sim.decisions import Decision, unchecked
+from hitl_sim.driving.gates import HITL_NODE, tools_of
 from hitl_sim.errors import InvalidArgument, OracleMismatch, ScriptExhausted
-from hitl_sim.gates import HITL_NODE, tools_of
-from hitl_sim.oracle import Call, HitlConfig, InterruptMode, Outcome, predict
+from hitl_sim.fuzzing.oracle import Call, HitlConfig, InterruptMode, Outcome, predict
 
 if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, BaseMessage
@@ -153,7 +154,7 @@ class FuzzAgent:
     def __post_init__(self) -> None:
         from langgraph.checkpoint.memory import InMemorySaver
 
-        from hitl_sim.models import FunctionChatModel
+        from hitl_sim.models.chat import FunctionChatModel
 
         self.model = FunctionChatModel(self._next_turn)
         if self.agent == "deep_agent":
@@ -213,7 +214,7 @@ class FuzzAgent:
         `reviewer` (anything `simulate` accepts) answers instead of the plan's decisions; the
         plan's decisions must then say what it will answer, for `predict` and `verify`.
         """
-        from hitl_sim.driver import simulate
+        from hitl_sim.driving.api import simulate
 
         if not isinstance(plan, RunPlan):
             raise InvalidArgument(f"FuzzAgent.run() takes a RunPlan, got {plan!r}.")
