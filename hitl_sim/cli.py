@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 def _selected(args: argparse.Namespace) -> tuple[list[tuple[str, Scenario]], list[_Row]]:
     """The selected scenarios, and an ERROR row for each file that could not be loaded."""
     from hitl_sim.catalog import catalog_dir
-    from hitl_sim.scenarios.schema import find_scenario_files, load_scenarios
+    from hitl_sim.scenarios.loader import find_scenario_files, load_scenarios
 
     paths = list(args.paths) or [catalog_dir()]
     found = []

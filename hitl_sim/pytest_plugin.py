@@ -350,7 +350,7 @@ class ScenarioFile(pytest.File):
     """A scenario file: one item per scenario it holds."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from hitl_sim.scenarios.schema import load_scenarios
+        from hitl_sim.scenarios.loader import load_scenarios
 
         for scenario in load_scenarios(self.path):
             yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)

@@ -14,11 +14,10 @@ from hitl_sim.durability.checkpointers import (
     checkpoint_store,
     open_checkpointer,
 )
+from hitl_sim.durability.crash import CrashReport, crash_during_resume
+from hitl_sim.durability.ledger import Ledger
 from hitl_sim.durability.restart import (
-    CrashReport,
-    Ledger,
     clock_for_resume,
-    crash_during_resume,
     outcome_differences,
     simulate_with_restarts,
 )

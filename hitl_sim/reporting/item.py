@@ -244,7 +244,7 @@ class ResultLike(Protocol):
 
 
 Locate = Callable[[Any, tuple[str | int, ...]], str]
-"""`(scenario, keys) -> "path:line"`: `hitl_sim.scenarios.schema.where_in_file` fits."""
+"""`(scenario, keys) -> "path:line"`: `hitl_sim.scenarios.loader.where_in_file` fits."""
 Judge = Callable[[Run], Sequence[ViolationLike]]
 """`run -> violations`: `hitl_sim.checking.checks.violations` fits (default: `violations_of`)."""
 

@@ -9,8 +9,9 @@ never the plugin or the CLI.
 
 from __future__ import annotations
 
+from hitl_sim.scenarios.loader import load_scenario, load_scenarios
 from hitl_sim.scenarios.runner import ScenarioResult, run_scenario
-from hitl_sim.scenarios.schema import Scenario, load_scenario, load_scenarios
+from hitl_sim.scenarios.schema import Scenario
 
 __all__ = [
     "Scenario",

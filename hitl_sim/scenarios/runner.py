@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hitl_sim.scenarios.expect import compare, error_failures
-from hitl_sim.scenarios.schema import ExpectSpec, Scenario, StepSpec, load_scenario
+from hitl_sim.scenarios.loader import load_scenario
+from hitl_sim.scenarios.schema import ExpectSpec, Scenario, StepSpec
 
 if TYPE_CHECKING:
     from hitl_sim.models.chat import ScriptedChatModel
@@ -216,7 +217,7 @@ def _check_contexts(scenario: Scenario, graph: Any) -> None:
     schema, naming the file and line, before anything runs."""
     from hitl_sim.driving.context import ContextMismatch, check_context
     from hitl_sim.errors import ScenarioError
-    from hitl_sim.scenarios.schema import where_in_file
+    from hitl_sim.scenarios.loader import where_in_file
 
     given: list[tuple[tuple[Any, ...], Any]] = [(("run", "context"), scenario.run.context)]
     for index, step in enumerate(scenario.then):

@@ -20,7 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from hitl_sim import FunctionChatModel, call, say
-from hitl_sim.durability.restart import Ledger
+from hitl_sim.durability.ledger import Ledger
 from hitl_sim.models.chat import TurnInfo
 
 

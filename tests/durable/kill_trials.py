@@ -36,7 +36,8 @@ from freezegun import freeze_time
 
 from hitl_sim import approve
 from hitl_sim.durability import CheckpointStore, Ledger, checkpoint_store
-from hitl_sim.durability.restart import CrashReport, clock_for_resume, crash_during_resume
+from hitl_sim.durability.crash import CrashReport, crash_during_resume
+from hitl_sim.durability.restart import clock_for_resume
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.interrupts import pending_in
 from tests.durable.agents import build_review_chain_agent

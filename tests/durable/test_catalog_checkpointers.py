@@ -9,8 +9,8 @@ import importlib.util
 import pytest
 
 from hitl_sim.catalog import catalog_dir
+from hitl_sim.scenarios.loader import find_scenario_files, load_scenarios
 from hitl_sim.scenarios.runner import run_scenario
-from hitl_sim.scenarios.schema import find_scenario_files, load_scenarios
 
 NO_AUTO_MODE = pytest.mark.skip(
     reason="scenario tagged langchain-1.5: AutoModeMiddleware needs langchain >= 1.5"

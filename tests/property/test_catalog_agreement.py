@@ -20,8 +20,9 @@ from hitl_sim.fuzzing.bench import PlannedTurn, RunPlan, compare
 from hitl_sim.fuzzing.oracle import Call, HitlConfig, predict
 from hitl_sim.run import Run
 from hitl_sim.scenarios.build import build_agent, build_model, build_tools
+from hitl_sim.scenarios.loader import load_scenarios
 from hitl_sim.scenarios.runner import run_scenario
-from hitl_sim.scenarios.schema import Scenario, load_scenarios
+from hitl_sim.scenarios.schema import Scenario
 
 SCENARIOS = [s for path in sorted(catalog_dir().glob("*.yaml")) for s in load_scenarios(path)]
 

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from hitl_sim.catalog import catalog_dir
 from hitl_sim.errors import ScenarioError
 from hitl_sim.scenarios import safe_yaml
-from hitl_sim.scenarios.schema import Scenario, load_scenarios
+from hitl_sim.scenarios.loader import load_scenarios
+from hitl_sim.scenarios.schema import Scenario
 
 CATALOG = {path.name: path.read_bytes() for path in sorted(catalog_dir().glob("*.yaml"))}
 """The catalog's files as they were at import (examples must not depend on later edits)."""

@@ -4,7 +4,7 @@ import pytest
 
 from hitl_sim.checking.checks import violations
 from hitl_sim.reporting.item import from_result
-from hitl_sim.scenarios.schema import where_in_file
+from hitl_sim.scenarios.loader import where_in_file
 from tests.reporting import runs
 
 

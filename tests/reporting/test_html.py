@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from hitl_sim.checking.checks import violations
 from hitl_sim.reporting.html import html_report, verdict, write_html
 from hitl_sim.reporting.item import Failure, ReportItem, from_result
-from hitl_sim.scenarios.schema import where_in_file
+from hitl_sim.scenarios.loader import where_in_file
 from tests.agents.secrets import SECRETS, secret_run
 from tests.reporting import runs
 

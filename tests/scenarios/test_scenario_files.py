@@ -9,8 +9,9 @@ import pytest
 
 from hitl_sim import approve, edit, reject
 from hitl_sim.errors import ScenarioError
+from hitl_sim.scenarios.loader import find_scenario_files, load_scenario, load_scenarios
 from hitl_sim.scenarios.runner import run_scenario
-from hitl_sim.scenarios.schema import duration, find_scenario_files, load_scenario, load_scenarios
+from hitl_sim.scenarios.schema import duration
 from tests.scenarios import EMAIL_AGENT
 
 

@@ -9,8 +9,9 @@ import pytest
 
 from hitl_sim.errors import ScenarioError
 from hitl_sim.scenarios import safe_yaml
+from hitl_sim.scenarios.loader import load_scenario, load_scenarios
 from hitl_sim.scenarios.safe_yaml import MAX_FILE_BYTES, read_yaml
-from hitl_sim.scenarios.schema import Scenario, load_scenario, load_scenarios
+from hitl_sim.scenarios.schema import Scenario
 from tests.scenarios import APPROVED, EMAIL_AGENT
 
 BOMB = (

@@ -29,8 +29,8 @@ from hitl_sim import (
 from hitl_sim.driving.api import resume
 from hitl_sim.driving.context import ContextMismatch
 from hitl_sim.errors import InvalidArgument, ScenarioError
+from hitl_sim.scenarios.loader import load_scenario, load_scenarios
 from hitl_sim.scenarios.runner import run_scenario
-from hitl_sim.scenarios.schema import load_scenario, load_scenarios
 from tests.agents.context import Shop, ignoring_agent, refund, refund_agent
 
 MODES = ["batched", "per_call"]

@@ -12,8 +12,8 @@ import pytest
 
 from hitl_sim.catalog import catalog_dir
 from hitl_sim.reporting.snapshots import snapshot_text
+from hitl_sim.scenarios.loader import load_scenario
 from hitl_sim.scenarios.runner import run_scenario
-from hitl_sim.scenarios.schema import load_scenario
 
 RAW_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-|\b[0-9a-f]{32}\b|hitl-sim-[0-9a-f]{6}")
 
