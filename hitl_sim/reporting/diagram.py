@@ -467,15 +467,21 @@ class _Builder:
             lines.append(f"unused decisions: {unused}")
         ran = [self.text.clean(e.name) for e in run.executed]
         lines.append("ran: " + (", ".join(ran) if ran else "no tool"))
-        refused = [
-            self.text.clean(r.action.name)
+        said_no = [
+            r.action
             for r in run.decisions
-            if r.action is not None
-            and r.decision.type in ("reject", "respond")
-            and (r.action.tool_call_id, r.action.name) not in self.ran_calls
+            if r.action is not None and r.decision.type in ("reject", "respond")
         ]
+        refused = [  # a call is known not to have run only by its id
+            self.text.clean(a.name)
+            for a in said_no
+            if a.tool_call_id is not None and (a.tool_call_id, a.name) not in self.ran_calls
+        ]
+        unknown = [self.text.clean(a.name) for a in said_no if a.tool_call_id is None]
         if refused:
             lines.append("refused (did not run): " + ", ".join(refused))
+        if unknown:
+            lines.append("refused (no call id to tell whether it ran): " + ", ".join(unknown))
         self.add(Note(("user", "agent"), tuple(lines), tone))
         if self.found is None:
             self.add(Note(("user", "agent"), ("safety checks not run on this run",), "info"))

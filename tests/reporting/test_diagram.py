@@ -192,3 +192,18 @@ def test_hostile_text_cannot_break_out_of_mermaid_or_svg():
     }
     assert "</script>" not in picture and "<img" not in picture
     assert any(runs.HOSTILE in line for line in texts(picture))
+
+
+def test_a_refused_call_without_an_id_is_not_claimed_to_have_stayed_unrun():
+    import dataclasses
+
+    run = runs.batched_run()
+    assert "refused (did not run)#58; delete_file" in mermaid(run)
+    run.decisions[:] = [
+        dataclasses.replace(r, action=dataclasses.replace(r.action, tool_call_id=None))
+        for r in run.decisions
+    ]
+
+    text = mermaid(run)
+    assert "did not run" not in text
+    assert "refused (no call id to tell whether it ran)#58; delete_file" in text
