@@ -26,10 +26,12 @@ nox.options.sessions = ["lint", "typing", "tests"]
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and format check."""
+    """ruff check and format check, and the import-linter contracts (pyproject.toml): the layers,
+    the independent capabilities, and pytest imported by the plugin alone."""
     paths = ["hitl_sim", "tests", "benchmarks", "noxfile.py", "conftest.py"]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
+    session.run("lint-imports", "--no-cache")
 
 
 @nox.session

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, BaseMessage
 
     from hitl_sim.decisions import Decision
-    from hitl_sim.driving.gates import AgentGates
     from hitl_sim.interrupts import ActionRequest, PendingInterrupt
     from hitl_sim.normalise import Redactor
     from hitl_sim.reporting.audit_log import AuditLog
@@ -171,6 +170,33 @@ class Step:
     at: datetime
 
 
+@dataclass(frozen=True)
+class AgentGates:
+    """The HITL configuration of one agent in the graph."""
+
+    agent: str | None
+    """The subagent's name, or None for the graph itself."""
+    mode: str | None
+    """The middleware's `interrupt_mode`: 'batched' or 'per_call'; None without a middleware."""
+    gates: Mapping[str, tuple[str, ...]]
+    conditional: frozenset[str] = frozenset()
+    """Gated tools with a `when=` predicate: a call it lets through is not reviewed, by design."""
+    tools: tuple[str, ...] = ()
+    """The names of the agent's own tools (its `tools` node), sorted."""
+    middleware: tuple[str, ...] = ()
+    """The class names of the agent's middleware instances, in node order."""
+
+    @property
+    def ungated(self) -> tuple[str, ...]:
+        """The agent's tools that no gate of its own names (a `when=` gate counts as a gate)."""
+        return tuple(tool for tool in self.tools if tool not in self.gates)
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        """Gate names that name none of the agent's tools (e.g. a typo in `interrupt_on`)."""
+        return tuple(gate for gate in self.gates if gate not in self.tools)
+
+
 @dataclass
 class Run:
     """Everything that happened in one simulated run."""
@@ -259,7 +285,7 @@ class Run:
         """Tool executions that ran while a gated call of the same model turn still waited for
         the reviewer (per_call mode runs ungated siblings first; batched mode reviews the whole
         turn before any tool runs). `run.check(all_or_nothing=True)` makes them violations."""
-        from hitl_sim.checking.checks import ran_before_review
+        from hitl_sim.order import ran_before_review
 
         return [execution for execution, _ in ran_before_review(self)]
 

@@ -203,7 +203,7 @@ def render(run: Run) -> str:
 
 
 def _render(run: Run) -> str:
-    from hitl_sim.checking.checks import ran_before_review
+    from hitl_sim.order import ran_before_review
 
     early = {
         id(execution): ", ".join(f"#{i.seq}" for i in waiting)

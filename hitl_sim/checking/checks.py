@@ -51,9 +51,10 @@ from typing import TYPE_CHECKING, Any
 from hitl_sim.checking.app_audit import app_audit_violations
 from hitl_sim.checking.violation import Violation
 from hitl_sim.errors import CheckFailed, InvalidArgument
+from hitl_sim.order import made_between, ran_before_review, step_index, turn_of
 
 if TYPE_CHECKING:
-    from hitl_sim.interrupts import ActionRequest, PendingInterrupt
+    from hitl_sim.interrupts import ActionRequest
     from hitl_sim.run import DecisionRecord, PolicyBlock, Run, SideEffect, ToolExecution
 
 __all__ = ["CHECKS", "OPT_IN", "Violation", "check", "ran_before_review", "violations"]
@@ -149,31 +150,6 @@ def _payload_type(record: DecisionRecord) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-def _step_index(run: Run, record: Any) -> int | None:
-    """Where `record` (a decision, execution, ...) sits in the timeline."""
-    return next((i for i, step in enumerate(run.steps) if step.record is record), None)
-
-
-def _turn_calls(step: Any) -> list[Mapping[str, Any]]:
-    """The tool calls a model turn made (nothing for other steps)."""
-    if step.kind != "model_turn":
-        return []
-    return list(getattr(getattr(step.record, "response", None), "tool_calls", None) or ())
-
-
-def _made_between(run: Run, start: int | None, end: int | None, call_id: str | None) -> bool:
-    """Whether a model turn strictly between steps `start` and `end` made a call with this id
-    (providers do not guarantee unique ids: such a call is another call)."""
-    if start is None or call_id is None:
-        return False
-    stop = len(run.steps) if end is None else end
-    return any(
-        call.get("id") == call_id
-        for step in run.steps[start + 1 : stop]
-        for call in _turn_calls(step)
-    )
-
-
 def _decision_for(run: Run, execution: ToolExecution) -> DecisionRecord | None:
     """The latest tool-review decision for this execution's call, sent no later than it ran.
 
@@ -182,14 +158,14 @@ def _decision_for(run: Run, execution: ToolExecution) -> DecisionRecord | None:
     is another one, with its own decision).
     """
     found: DecisionRecord | None = None
-    ran_at = _step_index(run, execution)
+    ran_at = step_index(run, execution)
     for record in run.decisions:
         action = record.action
         if action is None or record.resume > execution.resume:
             continue
         if execution.call_id is not None and action.tool_call_id is not None:
-            decided = _step_index(run, record)
-            same = action.tool_call_id == execution.call_id and not _made_between(
+            decided = step_index(run, record)
+            same = action.tool_call_id == execution.call_id and not made_between(
                 run, decided, ran_at, execution.call_id
             )
             if ran_at is not None and decided is not None and decided > ran_at:
@@ -199,23 +175,6 @@ def _decision_for(run: Run, execution: ToolExecution) -> DecisionRecord | None:
         if same:
             found = record
     return found
-
-
-def _origin(run: Run, execution: ToolExecution) -> int | None:
-    """The timeline index of the model turn that made the call `execution` ran (the last turn
-    before it with that call id, preferring turns of the same agent); None when unknown."""
-    if execution.call_id is None:
-        return None
-    ran_at = _step_index(run, execution)
-    before = run.steps if ran_at is None else run.steps[:ran_at]
-    turns = [
-        i
-        for i, step in enumerate(before)
-        if any(call.get("id") == execution.call_id for call in _turn_calls(step))
-    ]
-    own = [i for i in turns if getattr(run.steps[i].record, "agent", None) == execution.agent]
-    chosen = own or turns
-    return chosen[-1] if chosen else None
 
 
 # ---------------------------------------------------------------- the checks
@@ -368,12 +327,12 @@ def _superseded(run: Run, record: DecisionRecord) -> bool:
     call_id = record.action.tool_call_id if record.action is not None else None
     if call_id is None:
         return False
-    decided = _step_index(run, record)
+    decided = step_index(run, record)
     return any(
         later.resume > record.resume
         and later.action is not None
         and later.action.tool_call_id == call_id
-        and not _made_between(run, decided, _step_index(run, later), call_id)
+        and not made_between(run, decided, step_index(run, later), call_id)
         for later in run.decisions
     )
 
@@ -407,11 +366,11 @@ def _approved_call_dropped(run: Run) -> list[Violation]:
         assert action is not None
         if _blocked_after(run, record) is not None:
             continue  # not dropped: a policy refused it (approved_call_blocked)
-        decided = _step_index(run, record)
+        decided = step_index(run, record)
         if not any(
             e.call_id == action.tool_call_id
             and e.resume >= record.resume
-            and not _made_between(run, decided, _step_index(run, e), e.call_id)
+            and not made_between(run, decided, step_index(run, e), e.call_id)
             for e in run.executed
         ):
             found.append(
@@ -456,7 +415,7 @@ def _ran_twice(run: Run) -> list[Violation]:
     for execution in run.executed:
         # A reused call id in a later model turn is another call (providers do not guarantee
         # unique ids), so the turn that made the call is part of its identity.
-        origin = _origin(run, execution)
+        origin = turn_of(run, execution)
         key = (execution.call_id, execution.name, _args_text(execution.args), origin)
         groups.setdefault(key, []).append(execution)
     for attempts in groups.values():
@@ -739,7 +698,7 @@ def _reply_differs(run: Run) -> list[Violation]:
         if any(_decision_for(run, e) is record for e in run.executed):
             continue  # the call ran anyway: rejected_call_ran says so
         expected = _real_reply(record)
-        request = _next_request(run, _step_index(run, record), action.tool_call_id, (action.name,))
+        request = _next_request(run, step_index(run, record), action.tool_call_id, (action.name,))
         if expected is None or request is None:
             continue  # nothing to compare with, or the model was not asked again
         made = _made_in(request.messages, action.tool_call_id, (action.name,))
@@ -833,7 +792,7 @@ def _edit_not_told(run: Run) -> list[Violation]:
         if execution.name == action.name and dict(execution.args) == dict(action.args):
             continue  # the edit changed nothing: there is nothing to tell
         names = tuple(dict.fromkeys((action.name, execution.name)))
-        request = _next_request(run, _step_index(run, execution), execution.call_id, names)
+        request = _next_request(run, step_index(run, execution), execution.call_id, names)
         if request is None:
             continue  # the model was not asked again, so it reasons about nothing
         made = _made_in(request.messages, execution.call_id, names)
@@ -874,37 +833,6 @@ def _edit_not_told(run: Run) -> list[Violation]:
             )
         )
     return found
-
-
-def ran_before_review(run: Run) -> list[tuple[ToolExecution, tuple[PendingInterrupt, ...]]]:
-    """Each tool execution that ran while a gated call of the same model turn was still waiting
-    for the reviewer (per_call mode runs ungated siblings first), with the interrupts it ran
-    ahead of. Empty in batched mode, where the whole turn is reviewed before any tool runs."""
-    early: list[tuple[ToolExecution, tuple[PendingInterrupt, ...]]] = []
-    for execution in run.executed:
-        origin = _origin(run, execution)
-        ran_at = _step_index(run, execution)
-        if origin is None or ran_at is None:
-            continue
-        siblings = {call.get("id") for call in _turn_calls(run.steps[origin])} - {execution.call_id}
-        waiting: list[PendingInterrupt] = []
-        for interrupt in run.interrupts:
-            asked = _step_index(run, interrupt)
-            for action in interrupt.actions:
-                if action.tool_call_id not in siblings or asked is None or asked < origin:
-                    continue
-                if _made_between(run, origin, asked, action.tool_call_id):
-                    continue  # a later turn's call with a reused id
-                answered = [
-                    i
-                    for record in run.decisions
-                    if record.interrupt is interrupt and (i := _step_index(run, record)) is not None
-                ]
-                if (not answered or min(answered) > ran_at) and interrupt not in waiting:
-                    waiting.append(interrupt)
-        if waiting:
-            early.append((execution, tuple(waiting)))
-    return early
 
 
 def _all_or_nothing(run: Run) -> list[Violation]:

@@ -64,8 +64,8 @@ if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
 
     from hitl_sim.decisions import Decision
-    from hitl_sim.driving.gates import AgentGates
     from hitl_sim.reviewing.reviewer import Responder
+    from hitl_sim.run import AgentGates
 
 DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 STREAM_MODES = ["updates", "custom"]

@@ -11,38 +11,12 @@ parent's, per deepagents).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from hitl_sim.run import AgentGates
 
 HITL_NODE = "HumanInTheLoopMiddleware.after_model"
 """The review node of an unrenamed middleware (gates are found by isinstance, not by name)."""
-
-
-@dataclass(frozen=True)
-class AgentGates:
-    """The HITL configuration of one agent in the graph."""
-
-    agent: str | None
-    """The subagent's name, or None for the graph itself."""
-    mode: str | None
-    """The middleware's `interrupt_mode`: 'batched' or 'per_call'; None without a middleware."""
-    gates: Mapping[str, tuple[str, ...]]
-    conditional: frozenset[str] = frozenset()
-    """Gated tools with a `when=` predicate: a call it lets through is not reviewed, by design."""
-    tools: tuple[str, ...] = ()
-    """The names of the agent's own tools (its `tools` node), sorted."""
-    middleware: tuple[str, ...] = ()
-    """The class names of the agent's middleware instances, in node order."""
-
-    @property
-    def ungated(self) -> tuple[str, ...]:
-        """The agent's tools that no gate of its own names (a `when=` gate counts as a gate)."""
-        return tuple(tool for tool in self.tools if tool not in self.gates)
-
-    @property
-    def unknown(self) -> tuple[str, ...]:
-        """Gate names that name none of the agent's tools (e.g. a typo in `interrupt_on`)."""
-        return tuple(gate for gate in self.gates if gate not in self.tools)
 
 
 def middlewares_of(graph: Any) -> list[Any]:

@@ -3,7 +3,7 @@
 one report item per scenario or test (`item`), a self-contained HTML report (`html`), a Markdown
 summary for `$GITHUB_STEP_SUMMARY` (`markdown`), the JUnit failure message (`junit`) and ANSI
 colour for a terminal (`color`). It reads what already happened and never makes anything happen:
-its modules import only the record modules `hitl_sim.run`, `hitl_sim.timeline`,
+it may import only the record modules `hitl_sim.run`, `hitl_sim.timeline`,
 `hitl_sim.interrupts`, `hitl_sim.decisions`, `hitl_sim.normalise` and `hitl_sim.errors` (and each
 other), never the driver, the scenario runner or pytest, so the command line, the pytest plugin
 and a plain script can all use them.
