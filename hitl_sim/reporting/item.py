@@ -313,7 +313,8 @@ def from_result(
 ) -> ReportItem:
     """The item of one scenario result. `locate` finds each failed expectation's line in the
     file (else the failure names the scenario); `judge` finds each run's safety violations for
-    its diagram (default: every default check, `violations_of`)."""
+    its diagram (default: every default check but the scenario's own `checks_off`, with
+    `violations_of`, so the diagram agrees with the verdict)."""
     scenario = result.scenario
     runs = tuple(result.runs)
     redact = _masker(runs)
@@ -330,7 +331,11 @@ def from_result(
         failures.append(Failure(redact(text), place))
         if ": snapshot: " in f": {text}" or text.startswith(("snapshot:", "run: snapshot:")):
             snapshot_diffs.append(redact(text.partition("snapshot: ")[2]))
-    judged = tuple(tuple(judge(run)) for run in runs) if judge is not None else ()
+    if judge is None:  # the scenario's own `checks_off`, so its diagram agrees with its verdict
+        off = _checks_off(scenario)
+        judged = tuple(tuple(violations_of(run, off)) for run in runs)
+    else:
+        judged = tuple(tuple(judge(run)) for run in runs)
     given = status if status is not None else "PASS" if result.passed else "FAIL"
     return ReportItem(
         id=shown_path(id if id is not None else scenario.where),
@@ -344,6 +349,14 @@ def from_result(
         details=shown_path(result.report()),
         snapshot_diffs=tuple(snapshot_diffs),
     )
+
+
+def _checks_off(scenario: object) -> tuple[str, ...]:
+    """The checks a scenario switches off (`expect.checks_off`, and each `then:` step's)."""
+    expects = [getattr(scenario, "expect", None)]
+    expects += [getattr(step, "expect", None) for step in getattr(scenario, "then", ()) or ()]
+    names = [str(n) for expect in expects for n in getattr(expect, "checks_off", ()) or ()]
+    return tuple(dict.fromkeys(names))
 
 
 def _masker(runs: Sequence[Run]) -> Callable[[str], str]:

@@ -156,3 +156,26 @@ expect:
   executed:
     - rotate: {api_key: other}
 """
+
+
+def test_the_diagram_of_a_scenario_leaves_out_the_checks_the_scenario_switches_off(folder):
+    from hitl_sim.reporting.diagram import mermaid, violations_of
+
+    text = runs.BROKEN_SCENARIO.replace(
+        "  not_executed: [delete_file]\n",
+        "  executed: [delete_file]\n  checks_off: [reason_not_delivered]\n"
+        "  violations: [rejected_call_ran]\n",
+    )
+    result = runs.scenario_result(folder, "checks_off", text)
+    item = from_result(result)
+
+    assert item.status == "PASS", result.report()
+    assert [v.check for v in item.violations[0]] == ["rejected_call_ran"]
+    assert [v.check for v in violations_of(result.run)] == [
+        "rejected_call_ran",
+        "reason_not_delivered",
+    ]
+    drawn = item.run_views[0].mermaid
+    assert "VIOLATION [rejected_call_ran]" in drawn
+    assert "reason_not_delivered" not in drawn
+    assert "reason_not_delivered" in mermaid(result.run)  # judged with every check
