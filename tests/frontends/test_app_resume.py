@@ -8,10 +8,10 @@ import pytest
 from langgraph.types import Command
 
 from hitl_sim import CheckFailed, ThreadError, call, say
+from hitl_sim.catalog.apps.agents import DELETED, file_agent
+from hitl_sim.catalog.apps.chat_app import ChatApp, SeedChatApp
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.frontends.tap import AppTap
-from tests.frontends.apps.agents import DELETED, file_agent
-from tests.frontends.apps.chat_app import ChatApp, SeedChatApp
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +116,7 @@ def test_concurrent_resumes_of_one_thread_are_caught():
     started = threading.Event()
     from langchain_core.tools import tool
 
-    from tests.frontends.apps import agents
+    from hitl_sim.catalog.apps import agents
 
     @tool
     def delete_file(path: str) -> str:
@@ -254,7 +254,7 @@ def test_per_call_reviews_answered_by_interrupt_id():
     from langgraph.checkpoint.memory import InMemorySaver
 
     from hitl_sim import ScriptedChatModel
-    from tests.frontends.apps.agents import delete_file, send_email
+    from hitl_sim.catalog.apps.agents import delete_file, send_email
 
     agent = create_agent(
         ScriptedChatModel(

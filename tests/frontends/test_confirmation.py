@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from hitl_sim import CheckFailed, call, say, simulate
+from hitl_sim.catalog.apps import confirm_app
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.frontends.confirmation import Confirmations
 from hitl_sim.frontends.keys import keys
 from hitl_sim.frontends.terminal import Terminal
-from tests.frontends.apps import confirm_app
 
 
 @pytest.fixture(autouse=True)

@@ -8,12 +8,12 @@ import threading
 import pytest
 
 from hitl_sim import CheckFailed, approve, call, reject, say
+from hitl_sim.catalog.apps.agents import DELETED, file_agent, slow_agent
+from hitl_sim.catalog.apps.http_app import create_app
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.frontends.http import HttpReviewer
 from hitl_sim.frontends.server import serve
 from hitl_sim.frontends.tap import AppTap
-from tests.frontends.apps.agents import DELETED, file_agent, slow_agent
-from tests.frontends.apps.http_app import create_app
 
 
 @pytest.fixture(autouse=True)

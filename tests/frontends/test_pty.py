@@ -10,18 +10,18 @@ import pytest
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from hitl_sim import CheckFailed, ScriptExhausted
+from hitl_sim.catalog.apps.agents import file_agent
 from hitl_sim.errors import InvalidArgument, UnusedScript
 from hitl_sim.frontends.keys import keys
 from hitl_sim.frontends.prompts import asked_on
 from hitl_sim.frontends.pty import PromptTimeout, PtySession
-from tests.frontends.apps.agents import file_agent
 
 ROOT = Path(__file__).resolve().parents[2]
 CHOICE = "[a]pprove / [e]dit / [r]eject: "
 
 
 def _cli(db, *extra):
-    return [sys.executable, "-m", "tests.frontends.apps.pty_cli", str(db), "t1", *extra]
+    return [sys.executable, "-m", "hitl_sim.catalog.apps.pty_cli", str(db), "t1", *extra]
 
 
 def _thread(db):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from hitl_sim import CheckFailed, ScriptExhausted, simulate
+from hitl_sim.catalog.apps import cli_prompt
+from hitl_sim.catalog.apps.agents import DELETED, file_agent
 from hitl_sim.errors import UnusedScript
 from hitl_sim.frontends.keys import keys
 from hitl_sim.frontends.terminal import PromptMismatch, Terminal, TerminalReviewer
-from tests.frontends.apps import cli_prompt
-from tests.frontends.apps.agents import DELETED, file_agent
 
 
 @pytest.fixture(autouse=True)

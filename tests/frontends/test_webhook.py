@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from hitl_sim import CheckFailed, approve, call, say
+from hitl_sim.catalog.apps.agents import DELETED, file_agent
+from hitl_sim.catalog.apps.http_app import create_app
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.frontends.http import HttpReviewer
 from hitl_sim.frontends.tap import AppTap
 from hitl_sim.frontends.webhook import WebhookReceiver
-from tests.frontends.apps.agents import DELETED, file_agent
-from tests.frontends.apps.http_app import create_app
 
 FIELDS = ("type", "thread_id", "interrupt_id", "data", "timestamp")
 

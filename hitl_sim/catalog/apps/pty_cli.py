@@ -1,6 +1,6 @@
 """A command-line approval program in the seeds' style, run on a real pseudo-terminal.
 
-    python -m tests.frontends.apps.pty_cli DB THREAD [PROMPT]
+    python -m hitl_sim.catalog.apps.pty_cli DB THREAD [PROMPT]
 
 It runs the file agent on a SQLite checkpointer at DB (thread THREAD), and answers every interrupt
 with `cli_prompt.<PROMPT>` (default `get_user_decision`; `hides_args` for the broken twin), then
@@ -15,8 +15,8 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from hitl_sim import call, say
-from tests.frontends.apps import cli_prompt
-from tests.frontends.apps.agents import file_agent
+from hitl_sim.catalog.apps import cli_prompt
+from hitl_sim.catalog.apps.agents import file_agent
 
 
 def main(db: str, thread_id: str, prompt: str = "get_user_decision") -> None:
