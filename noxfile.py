@@ -36,8 +36,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """mypy --strict on the package."""
+    """mypy --strict on the package, and on tests/typing (misuse a type checker must catch)."""
     session.run("mypy", "hitl_sim")
+    # what a user's type checker must catch: each `type: ignore` there marks a misuse
+    session.run("mypy", "--warn-unused-ignores", "tests/typing")
 
 
 @nox.session

@@ -17,13 +17,21 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 
+from hitl_sim.driving.options import (
+    MAX_RESUMES,
+    Graph,
+    GraphInput,
+    ReviewerArg,
+    SimulateOptions,
+)
 from hitl_sim.errors import CheckFailed, InvalidArgument
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from hitl_sim.checking.checks import RunCheckOptions
     from hitl_sim.decisions import Decision
     from hitl_sim.driving.capture import Spy
     from hitl_sim.models.chat import FunctionChatModel, ScriptedChatModel
@@ -52,7 +60,7 @@ class HitlSimOptions:
     gated: Any = None
     """Tools the test declares gated, merged with the agent's own HITL config."""
     mode: Literal["invoke", "stream"] = "invoke"
-    max_resumes: int = 25
+    max_resumes: int = MAX_RESUMES
     clock: datetime | str | bool | None = True
     """The frozen clock's start (True: 2030-01-01T09:00Z; False: real time)."""
     expect_pending: bool = False
@@ -163,12 +171,12 @@ class HitlSim:
 
     def simulate(
         self,
-        graph: Any,
-        input: Any,
-        reviewer: Any = None,
+        graph: Graph,
+        input: GraphInput,
+        reviewer: ReviewerArg = None,
         *,
         expect_error: Any = _DEFAULT,
-        **options: Any,
+        **options: Unpack[SimulateOptions],
     ) -> Run:
         """`hitl_sim.simulate` with this test's defaults; the run is checked at the end.
 
@@ -177,27 +185,27 @@ class HitlSim:
         from hitl_sim.driving.api import simulate
 
         expected = self._expected(expect_error)
-        reviewer, options = self._defaults(reviewer, options)
+        reviewer, given = self._defaults(reviewer, dict(options))
         with self._blocked_models():
-            run = simulate(graph, input, reviewer, **options)
+            run = simulate(graph, input, reviewer, **given)
         return self._keep(run, expected)
 
     async def asimulate(
         self,
-        graph: Any,
-        input: Any,
-        reviewer: Any = None,
+        graph: Graph,
+        input: GraphInput,
+        reviewer: ReviewerArg = None,
         *,
         expect_error: Any = _DEFAULT,
-        **options: Any,
+        **options: Unpack[SimulateOptions],
     ) -> Run:
         """`hitl_sim.asimulate` with this test's defaults; the run is checked at the end."""
         from hitl_sim.driving.api import asimulate
 
         expected = self._expected(expect_error)
-        reviewer, options = self._defaults(reviewer, options)
+        reviewer, given = self._defaults(reviewer, dict(options))
         with self._blocked_models():
-            run = await asimulate(graph, input, reviewer, **options)
+            run = await asimulate(graph, input, reviewer, **given)
         return self._keep(run, expected)
 
     def _expected(self, given: Any) -> tuple[type[BaseException], ...]:
@@ -214,7 +222,7 @@ class HitlSim:
 
         return Spy(fn, name=name)
 
-    def check(self, run: Run, **options: bool) -> None:
+    def check(self, run: Run, **options: Unpack[RunCheckOptions]) -> None:
         """`run.check(**options)`: raise `CheckFailed` listing every violation."""
         run.check(**options)
 

@@ -13,11 +13,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, BaseMessage
 
+    from hitl_sim.checking.checks import RunCheckOptions
     from hitl_sim.decisions import Decision
     from hitl_sim.interrupts import ActionRequest, PendingInterrupt
     from hitl_sim.normalise import Redactor
@@ -297,7 +298,7 @@ class Run:
     def executed_names(self) -> list[str]:
         return [execution.name for execution in self.executed]
 
-    def check(self, **options: Any) -> None:
+    def check(self, **options: Unpack[RunCheckOptions]) -> None:
         """Raise `CheckFailed` listing every safety violation, with its evidence."""
         from hitl_sim.checking.checks import check
 

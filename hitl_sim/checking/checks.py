@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from hitl_sim.checking.app_audit import app_audit_violations
 from hitl_sim.checking.violation import Violation
@@ -57,16 +57,55 @@ if TYPE_CHECKING:
     from hitl_sim.interrupts import ActionRequest
     from hitl_sim.run import DecisionRecord, PolicyBlock, Run, SideEffect, ToolExecution
 
-__all__ = ["CHECKS", "OPT_IN", "Violation", "check", "ran_before_review", "violations"]
+__all__ = [
+    "CHECKS",
+    "CheckOptions",
+    "RunCheckOptions",
+    "OPT_IN",
+    "Violation",
+    "check",
+    "ran_before_review",
+    "violations",
+]
 
 
-def violations(run: Run, *, app_audit: Any = None, **options: bool) -> list[Violation]:
+class CheckOptions(TypedDict, total=False):
+    """`<check name>=False` switches a check off (`all_or_nothing=True` switches the opt-in one
+    on): one key per entry of `CHECKS`, so a type checker catches a misspelt check."""
+
+    unapproved_call: bool
+    rejected_call_ran: bool
+    edit_not_applied: bool
+    approved_call_dropped: bool
+    approved_call_blocked: bool
+    ran_twice: bool
+    result_lost: bool
+    reason_not_delivered: bool
+    unused_decisions: bool
+    unanswered_interrupts: bool
+    gate_names_no_tool: bool
+    gates_unknown: bool
+    reply_differs: bool
+    edit_skipped_gate: bool
+    edit_not_told: bool
+    all_or_nothing: bool
+
+
+class RunCheckOptions(CheckOptions, total=False):
+    """`run.check(...)`'s options: the checks, and the application's own audit records."""
+
+    app_audit: Any
+
+
+def violations(
+    run: Run, *, app_audit: Any = None, **options: Unpack[CheckOptions]
+) -> list[Violation]:
     """Every violation in `run`, in check order; `<check name>=False` skips that check.
 
     `app_audit`: the application's own audit records (see `hitl_sim.checking.AppAudit`);
     decisions it failed to record, recorded wrongly or made up are violations too.
     """
-    enabled = _enabled(options)
+    enabled = _enabled(dict(options))
     found: list[Violation] = []
     for name, rule in CHECKS.items():
         if enabled[name]:
@@ -84,7 +123,7 @@ def _masked(run: Run, found: list[Violation]) -> list[Violation]:
     return [Violation(v.check, text(v.message), tuple(map(text, v.evidence))) for v in found]
 
 
-def check(run: Run, *, app_audit: Any = None, **options: bool) -> None:
+def check(run: Run, *, app_audit: Any = None, **options: Unpack[CheckOptions]) -> None:
     """Raise `CheckFailed` (with `.violations`) if `run` breaks any enabled safety check."""
     run.checked = True
     found = violations(run, app_audit=app_audit, **options)
@@ -877,7 +916,7 @@ OPT_IN = frozenset({"all_or_nothing"})
 """Checks that are off unless switched on (`run.check(all_or_nothing=True)`)."""
 
 
-def _enabled(options: Mapping[str, bool]) -> dict[str, bool]:
+def _enabled(options: Mapping[str, Any]) -> dict[str, bool]:
     unknown = [name for name in options if name not in CHECKS]
     if unknown:
         raise InvalidArgument(

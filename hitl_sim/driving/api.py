@@ -25,21 +25,33 @@ import uuid
 from collections.abc import (
     AsyncIterator,
     Callable,
-    Collection,
     Generator,
-    Iterable,
     Iterator,
     Mapping,
     Sequence,
 )
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from types import EllipsisType
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Unpack
 
 from hitl_sim.driving.capture import Capture, Recorder, Spy, now, recording
 from hitl_sim.driving.clock import checkpoint_ids_after, start_time
 from hitl_sim.driving.context import check_context, context_of, remember_context
+from hitl_sim.driving.options import (
+    DEFAULT_START,
+    RUN_DEFAULTS,
+    SIMULATE_DEFAULTS,
+    Durability,
+    Gated,
+    Graph,
+    GraphInput,
+    Mode,
+    Redact,
+    ReviewerArg,
+    RunOptions,
+    SimulateOptions,
+    with_defaults,
+)
 from hitl_sim.errors import (
     HitlSimError,
     InvalidArgument,
@@ -67,14 +79,7 @@ if TYPE_CHECKING:
     from hitl_sim.reviewing.reviewer import Responder
     from hitl_sim.run import AgentGates
 
-DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 STREAM_MODES = ["updates", "custom"]
-Mode = Literal["invoke", "stream"]
-Durability = Literal["sync", "async", "exit"]
-Gated = Mapping[str, Sequence[str] | bool] | Collection[str]
-Redact = Iterable[str] | EllipsisType | None
-"""`simulate(redact=...)`: the keys to mask; `...` the default; None masks nothing."""
-"""`gated=`: tool names (every decision allowed) or tool -> allowed decision types."""
 
 
 # ------------------------------------------------------------ graph operations the loop asks for
@@ -1019,23 +1024,10 @@ async def _aperform(session: _Session, op: _Op) -> Any:
 
 
 def simulate(
-    graph: Any,
-    input: Any,
-    reviewer: Any = None,
-    *,
-    config: Mapping[str, Any] | None = None,
-    thread_id: str | None = None,
-    mode: Mode = "invoke",
-    gated: Gated | None = None,
-    max_resumes: int = 25,
-    clock: datetime | str | bool | None = DEFAULT_START,
-    watch: Sequence[Spy[Any, Any]] = (),
-    expect_pending: bool = False,
-    rebuild: Callable[[], Any] | None = None,
-    durability: Durability | None = None,
-    redact: Redact = ...,
-    trace: bool = False,
-    context: Any = None,
+    graph: Graph,
+    input: GraphInput,
+    reviewer: ReviewerArg = None,
+    **options: Unpack[SimulateOptions],
 ) -> Run:
     """Run `graph` on `input`, answering every interrupt with `reviewer`, and return the `Run`.
 
@@ -1056,73 +1048,28 @@ def simulate(
     the run whatever `LANGSMITH_TRACING` says; `trace=True` lets it trace.
     """
     session = _Session(
-        graph,
-        input,
-        reviewer,
-        config=config,
-        thread_id=thread_id,
-        mode=mode,
-        gated=gated,
-        max_resumes=max_resumes,
-        clock=clock,
-        watch=watch,
-        expect_pending=expect_pending,
-        rebuild=rebuild,
-        durability=durability,
-        redact=redact,
-        trace=trace,
-        context=context,
+        graph, input, reviewer, **with_defaults(options, SIMULATE_DEFAULTS, "simulate()")
     )
     return _drive(session, session.loop)
 
 
 async def asimulate(
-    graph: Any,
-    input: Any,
-    reviewer: Any = None,
-    *,
-    config: Mapping[str, Any] | None = None,
-    thread_id: str | None = None,
-    mode: Mode = "invoke",
-    gated: Gated | None = None,
-    max_resumes: int = 25,
-    clock: datetime | str | bool | None = DEFAULT_START,
-    watch: Sequence[Spy[Any, Any]] = (),
-    expect_pending: bool = False,
-    rebuild: Callable[[], Any] | None = None,
-    durability: Durability | None = None,
-    redact: Redact = ...,
-    trace: bool = False,
-    context: Any = None,
+    graph: Graph,
+    input: GraphInput,
+    reviewer: ReviewerArg = None,
+    **options: Unpack[SimulateOptions],
 ) -> Run:
     """`simulate` with `ainvoke` / `astream` / `aget_state` (for async agents and checkpointers)."""
-    session = _Session(
-        graph,
-        input,
-        reviewer,
-        config=config,
-        thread_id=thread_id,
-        mode=mode,
-        gated=gated,
-        max_resumes=max_resumes,
-        clock=clock,
-        watch=watch,
-        expect_pending=expect_pending,
-        rebuild=rebuild,
-        durability=durability,
-        redact=redact,
-        trace=trace,
-        context=context,
-        who="asimulate()",
-    )
+    given = with_defaults(options, SIMULATE_DEFAULTS, "asimulate()")
+    session = _Session(graph, input, reviewer, **given, who="asimulate()")
     return await _adrive(session, session.loop)
 
 
 def resume(
-    graph: Any,
+    graph: Graph,
     thread: Run | str | Mapping[str, Any] | None,
-    reviewer: Any = None,
-    **options: Any,
+    reviewer: ReviewerArg = None,
+    **options: Unpack[RunOptions],
 ) -> Run:
     """Answer what is pending on an existing thread (a paused run, another process's thread).
 
@@ -1142,10 +1089,10 @@ def resume(
 
 
 async def aresume(
-    graph: Any,
+    graph: Graph,
     thread: Run | str | Mapping[str, Any] | None,
-    reviewer: Any = None,
-    **options: Any,
+    reviewer: ReviewerArg = None,
+    **options: Unpack[RunOptions],
 ) -> Run:
     """`resume` with the async graph API."""
     if isinstance(thread, Run):
@@ -1183,7 +1130,12 @@ def _cannot_resume_failed(run: Run, error: RunError) -> ThreadError:
 
 
 def recover(
-    run: Run, graph: Any, reviewer: Any = None, *, allow_rerun: bool = False, **options: Any
+    run: Run,
+    graph: Any,
+    reviewer: Any = None,
+    *,
+    allow_rerun: bool = False,
+    **options: Unpack[RunOptions],
 ) -> Run:
     """Continue `run` after a graph error that left its thread resumable, and return it.
 
@@ -1205,7 +1157,12 @@ def recover(
 
 
 async def arecover(
-    run: Run, graph: Any, reviewer: Any = None, *, allow_rerun: bool = False, **options: Any
+    run: Run,
+    graph: Graph,
+    reviewer: ReviewerArg = None,
+    *,
+    allow_rerun: bool = False,
+    **options: Unpack[RunOptions],
 ) -> Run:
     """`recover` with the async graph API."""
     session = _continuing(run, graph, reviewer, options, "arecover()")
@@ -1226,7 +1183,7 @@ def _continuing(
         thread_id=run.thread_id,
         run=run,
         who=who,
-        **_session_options(given),
+        **with_defaults(given, RUN_DEFAULTS, who),
     )
 
 
@@ -1239,28 +1196,10 @@ def _on_thread(
 ) -> _Session:
     """A session answering what is pending on a named thread, with a new run record."""
     return _Session(
-        graph, None, reviewer, **_named_thread(graph, thread), who=who, **_session_options(options)
+        graph,
+        None,
+        reviewer,
+        **_named_thread(graph, thread),
+        who=who,
+        **with_defaults(options, RUN_DEFAULTS, who),
     )
-
-
-def _session_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    defaults: dict[str, Any] = {
-        "mode": "invoke",
-        "gated": None,
-        "max_resumes": 25,
-        "clock": DEFAULT_START,
-        "watch": (),
-        "expect_pending": False,
-        "rebuild": None,
-        "durability": None,
-        "redact": ...,
-        "trace": False,
-        "context": None,
-    }
-    unknown = sorted(set(options) - set(defaults))
-    if unknown:
-        raise InvalidArgument(
-            f"Unknown option(s) {', '.join(map(repr, unknown))}. Expected simulate()'s keyword "
-            f"options: {', '.join(defaults)}."
-        )
-    return {**defaults, **options}

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from hitl_sim.driving.api import DEFAULT_START
+from hitl_sim.driving.options import DEFAULT_START, RUN_DEFAULTS, with_defaults
 from hitl_sim.durability.checkpointers import CheckpointerKind, CheckpointStore, checkpoint_store
 from hitl_sim.errors import HitlSimError, InvalidArgument, ProcessFailed
 
@@ -182,13 +182,13 @@ def _resumes(run: Run) -> int:
 
 def _continue(leg: _Leg) -> tuple[Run, Any]:
     """In this process: open the store, build the graph, answer one round, return the record."""
-    from hitl_sim.driving.api import _drive, _Session, _session_options
+    from hitl_sim.driving.api import _drive, _Session
 
     store = CheckpointStore.from_spec(leg.store)
     with store.open() as saver:
         graph = _factory(leg.target)(saver, **leg.factory_kwargs)
         moved = _moved_on(leg.options, _head_time(saver, leg.run.thread_id))
-        options = {**_session_options(moved), "expect_pending": True}
+        options = {**with_defaults(moved, RUN_DEFAULTS, "a resume process"), "expect_pending": True}
         session = _Session(
             graph,
             None,

@@ -36,14 +36,13 @@ from typing import Any
 from hitl_sim import ThreadError, Violation
 from hitl_sim.decisions import unchecked
 from hitl_sim.driving.capture import Capture, Recorder, recording
+from hitl_sim.driving.options import DEFAULT_START
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.frontends.answers import read_answers
 from hitl_sim.frontends.findings import raise_found
 from hitl_sim.interrupts import PendingInterrupt, pending_in
 from hitl_sim.normalise import Redactor
 from hitl_sim.run import DecisionRecord, ResumeRecord, Run, RunError, Step
-
-DEFAULT_START = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

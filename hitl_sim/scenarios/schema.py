@@ -30,6 +30,7 @@ from pydantic_core import PydanticCustomError
 from hitl_sim import decisions as builders
 from hitl_sim.decisions import MAX_LATENCY, Decision
 from hitl_sim.driving.clock import start_time
+from hitl_sim.driving.options import MAX_RESUMES
 from hitl_sim.errors import InvalidArgument, excerpt
 
 SUFFIXES = (".yaml", ".yml")
@@ -472,6 +473,224 @@ class ReviewerSpec(_Spec):
         return self
 
 
+# --- front-end reviewers (hitl_sim.frontends) ----------------------------------------------
+
+FRONTEND_CHECKS: tuple[str, ...] = (
+    "args_not_shown", "choices_not_shown", "resume_wrong_shape", "unused_keys",
+    "confirmation_not_asked", "near_miss_accepted", "confirm_accepted_non_yes",
+    "phrase_not_shown", "details_not_shown", "input_while_pending", "resume_nothing_pending",
+    "concurrent_resumes", "resumed_other_thread", "decision_not_applied", "pending_not_shown",
+    "pending_shows_other", "pending_after_finish", "decision_refused", "notification_missing",
+    "notified_twice", "notified_without_interrupt", "notification_fields_missing",
+    "notification_time_off",
+)  # fmt: skip
+"""The front ends' check names (docs/approval-front-ends.md#checks)."""
+
+
+def _reference(value: str, key: str, what: str) -> str:
+    if not FACTORY.match(value):
+        raise ValueError(
+            f"{key} {excerpt(value)} is not of the form 'package.module:{what}', e.g. "
+            f"'hitl_sim.catalog.apps.cli_prompt:get_user_decision'"
+        )
+    return value
+
+
+def _keys_of(value: Any) -> Any:
+    return {"type": value} if isinstance(value, str) else value
+
+
+class KeysSpec(_Spec):
+    """One answer typed at one prompt, then Enter: `{type: a, at: "[a]pprove", after: 2h}`.
+
+    A plain string is `{type: ...}`.
+    """
+
+    type: str
+    at: str | None = None
+    """Text the prompt must show (a substring) before this is typed; required on a pty."""
+    after: Annotated[timedelta, BeforeValidator(duration)] = timedelta(0)
+    """The human's latency on the frozen clock."""
+    secret: bool = False
+    """Mask what is typed in every record (a password)."""
+
+    @model_validator(mode="after")
+    def _one_line(self) -> KeysSpec:
+        if "\n" in self.type or "\r" in self.type:
+            raise ValueError(
+                f"keys: {excerpt(self.type)} holds a line break; one entry answers one prompt, "
+                "so split it into two entries"
+            )
+        if self.at == "":
+            raise ValueError("`at: ''` matches every prompt; leave `at` out for that")
+        return self
+
+
+Keystrokes = tuple[Annotated[KeysSpec, BeforeValidator(_keys_of)], ...]
+
+
+class TerminalReviewerSpec(_Spec):
+    """The app's own terminal prompt, answered by keystrokes (`hitl_sim.frontends.terminal`)."""
+
+    kind: Literal["terminal"]
+    prompt: str
+    """`module:function`: the app's prompt, called with the interrupt value; what it returns is
+    sent as the resume value, exactly."""
+    keys: Keystrokes = Field(min_length=1)
+    by: str | None = None
+    """Reviewer id recorded on the decisions."""
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_form(cls, value: str) -> str:
+        return _reference(value, "prompt", "function")
+
+
+class GuardSpec(_Spec):
+    """`{function: mod:fn, level: verify, phrase: "DELETE {resource_id}"}`: the action a
+    confirmation dialog guards, wrapped for the run so each call is judged."""
+
+    function: str
+    """`module:function`, looked up in its module when the app calls it."""
+    level: Literal["info", "confirm", "verify"]
+    phrase: str | None = None
+    """The VERIFY phrase, formatted with the call's arguments."""
+
+    @field_validator("function")
+    @classmethod
+    def _function_form(cls, value: str) -> str:
+        _reference(value, "function", "function")
+        if "." in value.partition(":")[2]:
+            raise ValueError(
+                f"function {excerpt(value)} names an attribute of an attribute; a guard wraps a "
+                "module-level function: 'package.module:function'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _phrase_for_verify(self) -> GuardSpec:
+        if (self.level == "verify") != (self.phrase is not None):
+            raise ValueError(
+                "`phrase` goes with `level: verify`, which needs it, e.g. "
+                "{function: app:perform_deletion, level: verify, phrase: 'DELETE {resource_id}'}"
+            )
+        return self
+
+
+class ConfirmationReviewerSpec(_Spec):
+    """The app's confirmation dialogs (INFO / CONFIRM / VERIFY), answered by keystrokes
+    (`hitl_sim.frontends.confirmation`)."""
+
+    kind: Literal["confirmation"]
+    guards: tuple[GuardSpec, ...] = Field(min_length=1)
+    keys: Keystrokes = ()
+    yes: tuple[str, ...] = ("y", "yes")
+    """The answers a CONFIRM may act on."""
+    decisions: tuple[DecisionSpec, ...] = ()
+    """Answers to the agent's own HITL interrupts, if it has any, in order."""
+
+
+class HttpReviewerSpec(_Spec):
+    """The app's HTTP approval API, answered as a person at the approval page does
+    (`hitl_sim.frontends.http`)."""
+
+    kind: Literal["http"]
+    app: str
+    """`module:factory`, called with the graph (and `webhook=` the receiver's URL when the file
+    has `webhook:`) plus `options`; returns the ASGI app."""
+    options: dict[str, Any] = {}
+    server: Literal["in_process", "uvicorn"] = "in_process"
+    """`in_process`: httpx's ASGITransport; `uvicorn`: a real server on 127.0.0.1."""
+    start: str = "/runs"
+    """The app's endpoint that starts a run: POSTed `{thread_id, message: <input>}`."""
+    also_start: tuple[str, ...] = ()
+    """Other threads the app starts (same input) after the scenario's own, before the review:
+    other users of the same app."""
+    decisions: tuple[DecisionSpec, ...] = ()
+    """What the person at the approval page decides, one per action request, in order."""
+    by: str | None = None
+
+    @field_validator("app")
+    @classmethod
+    def _app_form(cls, value: str) -> str:
+        return _reference(value, "app", "factory")
+
+    @field_validator("start")
+    @classmethod
+    def _start_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"start {excerpt(value)} is a path on the app, e.g. /runs")
+        return value
+
+
+class ChatReviewerSpec(_Spec):
+    """A chat app whose chat box doubles as the approval field: the human's replies go through
+    the app's own input (`hitl_sim.frontends.tap`)."""
+
+    kind: Literal["chat"]
+    app: str
+    """`module:factory`, called with the graph plus `options`; returns the app, whose
+    `send(thread_id, text)` takes each message."""
+    options: dict[str, Any] = {}
+    replies: tuple[str, ...] = Field(min_length=1)
+    """What the human types after the scenario's `input`, one message each, in order."""
+
+    @field_validator("app")
+    @classmethod
+    def _app_form(cls, value: str) -> str:
+        return _reference(value, "app", "factory")
+
+
+FrontEndSpec = TerminalReviewerSpec | ConfirmationReviewerSpec | HttpReviewerSpec | ChatReviewerSpec
+FRONT_ENDS = ("terminal", "confirmation", "http", "chat")
+
+
+def _reviewer_kind(data: Any) -> str | None:
+    kind = _kind_of(data)
+    return "decisions" if kind is None else str(kind)
+
+
+AnyReviewerSpec = Annotated[
+    Annotated[ReviewerSpec, Tag("decisions")]
+    | Annotated[TerminalReviewerSpec, Tag("terminal")]
+    | Annotated[ConfirmationReviewerSpec, Tag("confirmation")]
+    | Annotated[HttpReviewerSpec, Tag("http")]
+    | Annotated[ChatReviewerSpec, Tag("chat")],
+    Discriminator(
+        _reviewer_kind,
+        custom_error_type="reviewer_kind",
+        custom_error_message=(
+            "`kind` must be one of: terminal, confirmation, http, chat (or no `kind`, for "
+            "scripted decisions)"
+        ),
+    ),
+]
+"""A scenario's `reviewer:`: scripted decisions (no `kind`), or a front end of the app."""
+
+
+class WebhookSpec(_Spec):
+    """`webhook: {fields: [...]}`: a real receiver on 127.0.0.1 the app notifies (its URL is
+    passed to the HTTP app's factory as `webhook=`); every interrupt must produce exactly one
+    notification with these fields, stamped on the frozen clock."""
+
+    fields: tuple[str, ...] = ("type", "data", "timestamp")
+    timestamp_key: str | None = "timestamp"
+    """The field holding the notification's time (null: not checked)."""
+
+
+class PromptSpec(_Spec):
+    """One prompt the human answered, in order: `{shows: ["Tool: delete_file"], typed: a}`."""
+
+    shows: Annotated[
+        tuple[str, ...], BeforeValidator(lambda v: (v,) if isinstance(v, str) else v)
+    ] = ()
+    """Texts the screen since the previous answer must contain (the prompt line included)."""
+    line: str | None = None
+    """The prompt line itself, exactly (e.g. '[a]pprove / [e]dit / [r]eject: ')."""
+    typed: str | None = None
+    """What was typed, as the records show it ('***' for a secret)."""
+
+
 # --- run options and expectations ---------------------------------------------------------
 
 
@@ -479,7 +698,7 @@ class RunSpec(_Spec):
     mode: Literal["invoke", "stream"] = "invoke"
     async_: bool = Field(default=False, alias="async")
     thread_id: str | None = None
-    max_resumes: int = Field(default=25, ge=1)
+    max_resumes: int = Field(default=MAX_RESUMES, ge=1)
     expect_pending: bool | None = None
     """Whether the run may end with interrupts pending; default: when the reviewer is
     unavailable."""
@@ -574,6 +793,23 @@ class ExpectSpec(_Spec):
     """The decisions given, in order: type, reviewer id, tool."""
     snapshot: bool = False
     """Compare the run's audit log + final state with the stored snapshot."""
+    prompts: tuple[PromptSpec, ...] | None = None
+    """Terminal and confirmation reviewers: every prompt the human answered, in order."""
+    frontend_violations: tuple[str, ...] = ()
+    """Front-end check violations the app must show (by name); default: none."""
+
+    @field_validator("frontend_violations")
+    @classmethod
+    def _known_frontend_checks(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        for name in names:
+            if name not in FRONTEND_CHECKS:
+                close = difflib.get_close_matches(name, FRONTEND_CHECKS, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(
+                    f"{excerpt(name)} is not a front-end check{hint} (checks: "
+                    f"{', '.join(FRONTEND_CHECKS)})"
+                )
+        return names
 
     @model_validator(mode="after")
     def _raises_alone(self) -> ExpectSpec:
@@ -612,6 +848,11 @@ class StepSpec(_Spec):
             raise ValueError(
                 "`snapshot` goes in the scenario's top-level `expect` (it snapshots the last run)"
             )
+        if expect.prompts is not None or expect.frontend_violations:
+            raise ValueError(
+                "`prompts` and `frontend_violations` go in the scenario's top-level `expect` "
+                "(a step's reviewer is scripted decisions)"
+            )
         return expect
 
     @model_validator(mode="after")
@@ -636,10 +877,11 @@ class Scenario(_Spec):
     models: dict[str, Script] | None = None
     """Turns per agent: `main` for the main agent, subagents by name (deep agents)."""
     input: str | dict[str, Any] = "Go."
-    reviewer: Annotated[ReviewerSpec, BeforeValidator(_reviewer_of)] | None = None
+    reviewer: Annotated[AnyReviewerSpec, BeforeValidator(_reviewer_of)] | None = None
     run: RunSpec = RunSpec()
     expect: ExpectSpec = ExpectSpec()
     then: tuple[StepSpec, ...] = ()
+    webhook: WebhookSpec | None = None
 
     name: str = ""
     path: Path | None = None
@@ -653,6 +895,56 @@ class Scenario(_Spec):
         if self.then and self.expect.raises is not None:
             raise ValueError("`then` steps need a run to follow, but `expect.raises` says none")
         return self
+
+    @model_validator(mode="after")
+    def _fits_front_end(self) -> Scenario:
+        kind = self.front_end
+        expect = self.expect
+        if kind is None:
+            if expect.prompts is not None or expect.frontend_violations or self.webhook:
+                raise ValueError(
+                    "`webhook`, `expect.prompts` and `expect.frontend_violations` go with a "
+                    "front-end reviewer (`reviewer: {kind: terminal | confirmation | http | "
+                    "chat, ...}`)"
+                )
+            return self
+        if self.then:
+            raise ValueError(f"`then` steps are not supported with `reviewer.kind: {kind}`")
+        if self.run.async_:
+            raise ValueError(f"`reviewer.kind: {kind}` runs synchronously; drop `run.async`")
+        if expect.raises is not None:
+            raise ValueError(
+                f"`expect.raises` is for runs hitl-sim drives; with `reviewer.kind: {kind}` "
+                "the app's own faults are `expect.frontend_violations`"
+            )
+        if expect.prompts is not None and kind not in ("terminal", "confirmation"):
+            raise ValueError(
+                "`expect.prompts` goes with `reviewer.kind: terminal` or `confirmation`, whose "
+                "prompts are recorded"
+            )
+        if self.webhook is not None and kind != "http":
+            raise ValueError(
+                "`webhook` goes with `reviewer.kind: http` (its URL is passed to the app)"
+            )
+        if kind in ("http", "chat"):
+            if not isinstance(self.input, str):
+                raise ValueError(
+                    f"with `reviewer.kind: {kind}` the input is the message the user sends the "
+                    "app: a string"
+                )
+            given = sorted(self.run.model_fields_set - {"thread_id", "clock"})
+            if given:
+                raise ValueError(
+                    f"`run: {{{', '.join(given)}}}` does not apply to `reviewer.kind: {kind}`: "
+                    "the app makes its own graph calls (only `run.thread_id` and `run.clock` "
+                    "do)"
+                )
+        return self
+
+    @property
+    def front_end(self) -> str | None:
+        """The front-end reviewer's kind (terminal, confirmation, http, chat), or None."""
+        return None if isinstance(self.reviewer, ReviewerSpec | None) else self.reviewer.kind
 
     @property
     def id(self) -> str:

@@ -384,6 +384,13 @@ def test_recover_refuses_options_simulate_does_not_have():
         recover(run, graph, Reviewer([approve(), approve()]), retries=3)
 
     assert str(caught.value) == (
-        "Unknown option(s) 'retries'. Expected simulate()'s keyword options: mode, gated, "
+        "Unknown option(s) 'retries' for recover(). Expected its keyword options: mode, gated, "
         "max_resumes, clock, watch, expect_pending, rebuild, durability, redact, trace, context."
     )
+
+
+def test_simulate_refuses_an_unknown_option_naming_the_known_ones():
+    with pytest.raises(
+        InvalidArgument, match=r"Unknown option\(s\) 'max_resumez' for simulate\(\)"
+    ):
+        simulate(three_calls(), "go", max_resumez=3)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 import re
 import subprocess
 import sys
@@ -132,3 +133,14 @@ SUBPACKAGES = [
     "frontends",
     "catalog",
 ]
+
+
+def test_the_typed_options_cover_every_option_and_every_check():
+    from hitl_sim.checking.checks import CHECKS, CheckOptions
+    from hitl_sim.driving.api import _Session
+    from hitl_sim.driving.options import SIMULATE_DEFAULTS, SimulateOptions
+
+    assert set(CheckOptions.__annotations__) == set(CHECKS)
+    assert set(SimulateOptions.__annotations__) == set(SIMULATE_DEFAULTS)
+    session_keywords = set(inspect.signature(_Session).parameters) - {"graph", "input", "reviewer"}
+    assert set(SIMULATE_DEFAULTS) == session_keywords - {"run", "who"}
