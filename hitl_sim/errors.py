@@ -13,9 +13,20 @@ from collections.abc import Sequence
 from itertools import islice
 from typing import Any
 
+ERRORS_DOC = "docs/errors.md"
+"""The error reference: one section per error class, what triggers it and the fix."""
+
 
 class HitlSimError(Exception):
-    """Base class of every error hitl-sim raises."""
+    """Base class of every error hitl-sim raises.
+
+    Each carries a note (shown under the message in a traceback, never part of `str(error)`)
+    pointing to its section of the error reference, e.g. `See docs/errors.md#threaderror`.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.add_note(f"See {ERRORS_DOC}#{type(self).__name__.lower()} (hitl-sim error reference).")
 
 
 class InvalidArgument(HitlSimError, TypeError):
@@ -76,6 +87,14 @@ class CheckFailed(HitlSimError, AssertionError):
 
     violations: Sequence[Any] = ()
     """The `hitl_sim.checking.violation.Violation`s found."""
+
+
+class ScenarioFailed(HitlSimError, AssertionError):
+    """Some expectations of a scenario did not hold; `.result` has the details."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(result.report())
+        self.result = result
 
 
 class TooManyResumes(HitlSimError, AssertionError):

@@ -363,14 +363,6 @@ class ScenarioFile(pytest.File):
         return super().repr_failure(excinfo)
 
 
-class ScenarioFailed(AssertionError):
-    """Some expectations of a scenario did not hold; `.result` has the details."""
-
-    def __init__(self, result: Any) -> None:
-        super().__init__(result.report())
-        self.result = result
-
-
 class ScenarioItem(pytest.Item):
     """One scenario, run with `hitl_sim.scenarios.runner.run_scenario`."""
 
@@ -398,6 +390,8 @@ class ScenarioItem(pytest.Item):
         ):
             result.failures.extend(f"the run called a blocked real model: {m}" for m in calls)
         if not result.passed:
+            from hitl_sim.errors import ScenarioFailed
+
             raise ScenarioFailed(result)
 
     @contextlib.contextmanager
@@ -416,7 +410,7 @@ class ScenarioItem(pytest.Item):
             yield
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        from hitl_sim.errors import ScenarioError
+        from hitl_sim.errors import ScenarioError, ScenarioFailed
 
         if isinstance(excinfo.value, ScenarioFailed | ScenarioError):
             return str(excinfo.value)

@@ -286,7 +286,7 @@ def test_an_approval_loop_that_never_ends_hits_max_resumes():
     assert first_line.endswith(
         "' and is still pausing (max_resumes=2): an approval loop that never ends."
     )
-    assert caught.value.__notes__[0].startswith("run on thread <fresh thread>: pending")
+    assert caught.value.__notes__[-1].startswith("run on thread <fresh thread>: pending")
 
 
 def test_thread_id_and_config_name_the_thread():
