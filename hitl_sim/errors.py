@@ -157,3 +157,26 @@ def excerpt(value: object, limit: int = 200) -> str:
     """`repr(value)` for messages, at most about `limit` characters however big the value is."""
     text = _Excerpt(limit).repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+__all__ = [
+    "CheckFailed",
+    "CheckpointerUnavailable",
+    "HitlSimError",
+    "InvalidArgument",
+    "InvalidValue",
+    "OracleMismatch",
+    "ProcessFailed",
+    "RealModelBlocked",
+    "ScenarioError",
+    "ScenarioFailed",
+    "ScriptExhausted",
+    "ThreadError",
+    "TooManyResumes",
+    "UnexpectedInterrupt",
+    "UnknownName",
+    "Unsupported",
+    "UnusedScript",
+    "ERRORS_DOC",
+    "excerpt",
+]
