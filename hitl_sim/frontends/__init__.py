@@ -8,7 +8,8 @@ VERIFY (`confirmation`), an HTTP approval API (`http`, with `server` for a real 
 the app sees it, every call recorded into a real `Run`). It owns those modules only, and may
 import hitl_sim's top-level names, `hitl_sim.run`, `.interrupts`, `.decisions`, `.errors` and
 `.normalise`, and (noted for the restructure) the driver's capture, clock and gates modules, the
-checks and the reviewer (`as_responder`); nothing outside it imports it. Heavy optional
+checks and the reviewer (`as_responder`); only `hitl_sim.scenarios` (front-end reviewers in
+scenario files) and the plugin import it. Heavy optional
 dependencies (fastapi, httpx, uvicorn, pexpect: `pip install "hitl-sim[frontends]"`) are imported
 inside the functions that need them, never from `hitl_sim/__init__`.
 """

@@ -267,6 +267,11 @@ class HttpReviewer:
         text = self.redactor.text
         self._violations.append(Violation(check, text(message), tuple(map(text, evidence))))
 
+    def findings(self) -> list[Violation]:
+        """This reviewer's own findings (what the pending page showed, decisions refused),
+        without the tap's."""
+        return list(self._violations)
+
     def violations(self) -> list[Violation]:
         """This reviewer's findings, then the tap's (thread hygiene and `run.check()`)."""
         return [*self._violations, *self.tap.violations()]

@@ -12,9 +12,17 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hitl_sim.checking.violation import Violation
+    from hitl_sim.frontends.prompts import Prompt
     from hitl_sim.interrupts import PendingInterrupt
     from hitl_sim.run import Run
-    from hitl_sim.scenarios.schema import ErrorSpec, ExpectSpec, InterruptSpec, TextSpec
+    from hitl_sim.scenarios.schema import (
+        ErrorSpec,
+        ExpectSpec,
+        InterruptSpec,
+        PromptSpec,
+        TextSpec,
+    )
 
 
 def compare(run: Run, expect: ExpectSpec) -> list[str]:
@@ -227,3 +235,38 @@ def _violation_failures(run: Run, wanted: Sequence[str], off: Sequence[str]) -> 
     return [
         f"violations: expected {sorted(wanted) or 'none'}, got {sorted(got) or 'none'}:\n{listed}"
     ]
+
+
+def frontend_failures(found: Sequence[Violation], wanted: Sequence[str]) -> list[str]:
+    """`expect.frontend_violations`: the front end's violations must be exactly these (by name);
+    default none, so any front-end violation fails the scenario unless listed."""
+    got = Counter(v.check for v in found)
+    if set(got) == set(wanted):
+        return []
+    listed = "\n".join(f"  {v}".replace("\n", "\n  ") for v in found) or "  (none)"
+    return [
+        f"frontend_violations: expected {sorted(wanted) or 'none'}, got "
+        f"{sorted(got) or 'none'}:\n{listed}"
+    ]
+
+
+def prompt_failures(got: Sequence[Prompt], wanted: Sequence[PromptSpec]) -> list[str]:
+    """`expect.prompts`: one entry per prompt answered, in order."""
+    listed = "".join(f"\n  {p.describe()}" for p in got) or " none"
+    if len(got) != len(wanted):
+        return [f"prompts: expected {len(wanted)}, got {len(got)}:{listed}"]
+    failures = []
+    for index, (prompt, spec) in enumerate(zip(got, wanted, strict=True)):
+        for text in spec.shows:
+            if text not in prompt.screen:
+                failures.append(
+                    f"prompts[{index}].shows: expected the screen to show {text!r}; it showed "
+                    f"{prompt.screen!r}."
+                )
+        if spec.line is not None and prompt.line != spec.line:
+            failures.append(f"prompts[{index}].line: expected {spec.line!r}, got {prompt.line!r}.")
+        if spec.typed is not None and prompt.typed != spec.typed:
+            failures.append(
+                f"prompts[{index}].typed: expected {spec.typed!r}, got {prompt.typed!r}."
+            )
+    return failures

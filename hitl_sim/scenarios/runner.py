@@ -8,6 +8,7 @@ steps), and returns a `ScenarioResult` whose `failures` name each expectation th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import time
@@ -18,10 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from hitl_sim.scenarios.expect import compare, error_failures
 from hitl_sim.scenarios.loader import load_scenario
-from hitl_sim.scenarios.schema import ExpectSpec, Scenario, StepSpec
+from hitl_sim.scenarios.schema import ExpectSpec, FrontEndSpec, ReviewerSpec, Scenario, StepSpec
 
 if TYPE_CHECKING:
+    from hitl_sim.checking.violation import Violation
+    from hitl_sim.frontends.prompts import Prompt
     from hitl_sim.models.chat import ScriptedChatModel
+    from hitl_sim.normalise import Redactor
     from hitl_sim.run import Run
 
 
@@ -33,6 +37,12 @@ class ScenarioResult:
     runs: list[Run] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    frontend: list[Violation] = field(default_factory=list)
+    """A front-end reviewer's violations (`expect.frontend_violations`)."""
+    prompts: list[Prompt] | None = None
+    """The prompts a keystroke front end answered (terminal, confirmation)."""
+    masking: Redactor | None = None
+    """A front end's secrets (e.g. keystrokes typed with `secret: true`), masked in the report."""
 
     @property
     def passed(self) -> bool:
@@ -51,12 +61,20 @@ class ScenarioResult:
         else:
             lines.append(f"{len(self.failures)} expectation(s) failed:")
             lines.extend(f"- {failure}" for failure in self.failures)
+        if self.prompts:
+            lines.extend(["", "Prompts the human answered:"])
+            lines.extend(f"  {prompt.describe()}" for prompt in self.prompts)
+        if self.frontend:
+            lines.extend(["", "Front-end violations:"])
+            lines.extend(f"  {v}".replace("\n", "\n  ") for v in self.frontend)
         for index, run in enumerate(self.runs):
             title = "Run timeline:" if index == 0 else "Timeline of the run after a `then:` step:"
             lines.extend(["", title, run.timeline()])
         text = "\n".join(lines)
         for run in self.runs:  # every secret a run saw, masked (hitl_sim.normalise.Redactor)
             text = run.redactor().text(text)
+        if self.masking is not None:
+            text = self.masking.text(text)
         return text
 
 
@@ -93,8 +111,10 @@ def _run(scenario: Scenario, result: ScenarioResult, update: bool, default_kind:
 
     kind = scenario.agent.checkpointer or default_kind
     model = build_model(scenario)
-    phases = _phases(scenario)
-    if kind == "none":
+    phases = [] if scenario.front_end is not None else _phases(scenario)
+    if scenario.front_end is not None:
+        _through_front_end(scenario, model, kind, result)
+    elif kind == "none":
         graph = _graph(scenario, model, None)
         if scenario.run.async_:
             asyncio.run(_adrive(graph, phases, result))
@@ -111,6 +131,45 @@ def _run(scenario: Scenario, result: ScenarioResult, update: bool, default_kind:
         _script_used(model, result)
     if scenario.expect.snapshot and result.runs:
         _snapshot(scenario, result.runs[-1], update, result)
+
+
+def _through_front_end(scenario: Scenario, model: Any, kind: str, result: ScenarioResult) -> None:
+    """The run made through the app's own front end (`reviewer: {kind: ...}`), judged."""
+    from hitl_sim.durability.checkpointers import checkpoint_store
+    from hitl_sim.errors import ScenarioError, Unsupported
+    from hitl_sim.scenarios.expect import frontend_failures, prompt_failures
+    from hitl_sim.scenarios.front_ends import drive
+
+    expect = scenario.expect
+    with contextlib.ExitStack() as stack:
+        saver = None
+        if kind != "none":
+            store = stack.enter_context(checkpoint_store(kind))  # type: ignore[arg-type]
+            saver = stack.enter_context(store.open())
+        graph = _graph(scenario, model, saver)
+        _check_contexts(scenario, graph)
+        try:
+            driven = drive(scenario, graph, _options(scenario))
+        except (ScenarioError, Unsupported):
+            raise
+        except Exception as exc:  # as a driven run: ScriptExhausted, a thread error, ...
+            _raised("run", expect, exc, result)
+            return
+    result.frontend, result.prompts = driven.violations, driven.prompts
+    result.masking = driven.redactor
+    if driven.run is not None:
+        _ran("run", expect, driven.run, result)
+    else:
+        judged = sorted(expect.model_fields_set - {"frontend_violations", "prompts"})
+        if judged:
+            result.failures.append(
+                f"run: the front end stopped the run ({driven.stopped}), so "
+                f"{', '.join(judged)} cannot be judged. Expect only frontend_violations (and "
+                "prompts) of a front end that cannot go on."
+            )
+    result.failures += frontend_failures(driven.violations, expect.frontend_violations)
+    if expect.prompts is not None:
+        result.failures += prompt_failures(driven.prompts or [], expect.prompts)
 
 
 def _graph(scenario: Scenario, model: Any, saver: Any) -> Any:
@@ -177,6 +236,7 @@ def _phases(scenario: Scenario) -> list[Phase]:
     from hitl_sim.scenarios.build import build_reviewer
 
     options = _options(scenario)
+    assert not isinstance(scenario.reviewer, FrontEndSpec)  # front ends: _through_front_end
     reviewer = build_reviewer(scenario.reviewer, scenario.where)
     phases: list[Phase] = [
         ("run", scenario.expect, functools.partial(_first, scenario, reviewer, options))
@@ -237,7 +297,7 @@ def _check_contexts(scenario: Scenario, graph: Any) -> None:
 
 
 def _unavailable(scenario: Scenario) -> bool:
-    return scenario.reviewer is not None and scenario.reviewer.unavailable
+    return isinstance(scenario.reviewer, ReviewerSpec) and scenario.reviewer.unavailable
 
 
 def _first(

@@ -536,7 +536,7 @@ class TerminalReviewerSpec(_Spec):
     prompt: str
     """`module:function`: the app's prompt, called with the interrupt value; what it returns is
     sent as the resume value, exactly."""
-    keys: Keystrokes = Field(min_length=1)
+    keys: Keystrokes
     by: str | None = None
     """Reviewer id recorded on the decisions."""
 
@@ -544,6 +544,13 @@ class TerminalReviewerSpec(_Spec):
     @classmethod
     def _prompt_form(cls, value: str) -> str:
         return _reference(value, "prompt", "function")
+
+    @field_validator("keys")
+    @classmethod
+    def _some_keys(cls, value: Keystrokes) -> Keystrokes:
+        if not value:
+            raise ValueError("the human types at least one answer, e.g. keys: [{type: a, at: ...}]")
+        return value
 
 
 class GuardSpec(_Spec):
@@ -582,12 +589,22 @@ class ConfirmationReviewerSpec(_Spec):
     (`hitl_sim.frontends.confirmation`)."""
 
     kind: Literal["confirmation"]
-    guards: tuple[GuardSpec, ...] = Field(min_length=1)
+    guards: tuple[GuardSpec, ...]
     keys: Keystrokes = ()
     yes: tuple[str, ...] = ("y", "yes")
     """The answers a CONFIRM may act on."""
     decisions: tuple[DecisionSpec, ...] = ()
     """Answers to the agent's own HITL interrupts, if it has any, in order."""
+
+    @field_validator("guards")
+    @classmethod
+    def _some_guards(cls, value: tuple[GuardSpec, ...]) -> tuple[GuardSpec, ...]:
+        if not value:
+            raise ValueError(
+                "name the functions the dialogs guard, e.g. guards: [{function: app:fn, level: "
+                "confirm}]"
+            )
+        return value
 
 
 class HttpReviewerSpec(_Spec):
@@ -632,13 +649,20 @@ class ChatReviewerSpec(_Spec):
     """`module:factory`, called with the graph plus `options`; returns the app, whose
     `send(thread_id, text)` takes each message."""
     options: dict[str, Any] = {}
-    replies: tuple[str, ...] = Field(min_length=1)
+    replies: tuple[str, ...]
     """What the human types after the scenario's `input`, one message each, in order."""
 
     @field_validator("app")
     @classmethod
     def _app_form(cls, value: str) -> str:
         return _reference(value, "app", "factory")
+
+    @field_validator("replies")
+    @classmethod
+    def _some_replies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError('the human replies at least once, e.g. replies: ["yes"]')
+        return value
 
 
 FrontEndSpec = TerminalReviewerSpec | ConfirmationReviewerSpec | HttpReviewerSpec | ChatReviewerSpec
@@ -647,11 +671,11 @@ FRONT_ENDS = ("terminal", "confirmation", "http", "chat")
 
 def _reviewer_kind(data: Any) -> str | None:
     kind = _kind_of(data)
-    return "decisions" if kind is None else str(kind)
+    return "scripted" if kind is None else str(kind)
 
 
 AnyReviewerSpec = Annotated[
-    Annotated[ReviewerSpec, Tag("decisions")]
+    Annotated[ReviewerSpec, Tag("scripted")]
     | Annotated[TerminalReviewerSpec, Tag("terminal")]
     | Annotated[ConfirmationReviewerSpec, Tag("confirmation")]
     | Annotated[HttpReviewerSpec, Tag("http")]
@@ -921,6 +945,12 @@ class Scenario(_Spec):
             raise ValueError(
                 "`expect.prompts` goes with `reviewer.kind: terminal` or `confirmation`, whose "
                 "prompts are recorded"
+            )
+        secret = [k for k in getattr(self.reviewer, "keys", ()) if k.secret]
+        if secret and expect.snapshot:
+            raise ValueError(
+                "`expect.snapshot` stores the run as recorded, and what the app sends with a "
+                "`secret: true` keystroke may be in it; drop `snapshot` (the report masks it)"
             )
         if self.webhook is not None and kind != "http":
             raise ValueError(

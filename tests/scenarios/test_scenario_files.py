@@ -123,7 +123,8 @@ def test_errors_name_file_line_key_expectation_and_fix(tmp_path):
         "  Fix: change `reviewer[0]` as described above (see docs/scenarios.md).\n"
         f"- {path}:10: expect.executd: unknown key 'executd'. Expected one of: status, executed, "
         "not_executed, final_message, error, raises, interrupts, pending, violations, "
-        "checks_off, model_saw, state, model_calls, decisions, snapshot. Did you mean "
+        "checks_off, model_saw, state, model_calls, decisions, snapshot, prompts, "
+        "frontend_violations. Did you mean "
         "'executed'?\n"
         "  Fix: remove or rename `executd`."
     )

@@ -308,7 +308,7 @@ def test_a_huge_unknown_key_is_cut_short(tmp_path, loader):
     assert error_of(path) == (
         f"{path}: 1 problem(s) in scenario file:\n"
         f"- {path}:17: {'k' * 57}...: unknown key '{'k' * 57}...'. Expected one of: description, "
-        "tags, agent, model, models, input, reviewer, run, expect, then, name, path.\n"
+        "tags, agent, model, models, input, reviewer, run, expect, then, webhook, name, path.\n"
         f"  Fix: remove or rename `{'k' * 57}...`."
     )
 

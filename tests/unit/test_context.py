@@ -416,8 +416,8 @@ def test_a_top_level_context_key_points_to_run_context(tmp_path):
         load_scenario(path)
     assert str(caught.value).splitlines()[1:] == [
         f"- {path}:13: context: unknown key 'context'. Expected one of: description, tags, "
-        "agent, model, models, input, reviewer, run, expect, then, name, path. Did you mean "
-        "`run: {context: {...}}` (the context is a run option)?",
+        "agent, model, models, input, reviewer, run, expect, then, webhook, name, path. Did you "
+        "mean `run: {context: {...}}` (the context is a run option)?",
         "  Fix: remove or rename `context`.",
     ]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,11 @@ import httpx
 from fastapi import BackgroundTasks, FastAPI, HTTPException, Response
 from langgraph.types import Command
 from pydantic import BaseModel
+
+KNOWN_BUGS = (
+    "wrong_thread", "stale_pending", "hide_pending", "approve_only", "no_checks", "no_lock",
+    "notify_all", "notify_twice", "wall_clock",
+)  # fmt: skip
 
 
 class StartRequest(BaseModel):
@@ -45,12 +51,16 @@ def _config(thread_id: str) -> dict[str, Any]:
 def create_app(
     graph: Any,
     *,
-    bugs: frozenset[str] = frozenset(),
+    bugs: Iterable[str] = frozenset(),
     webhook: str | None = None,
     background: bool = False,
 ) -> FastAPI:
     """`background=True`: POST /runs answers 202 at once and runs the graph in a background
     task (the approver then polls /pending)."""
+    bugs = frozenset(bugs)
+    unknown = sorted(bugs - set(KNOWN_BUGS))
+    if unknown:
+        raise ValueError(f"unknown bugs {unknown}; known: {', '.join(KNOWN_BUGS)}")
     app = FastAPI()
     locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
     cached: dict[str, Any] = {}

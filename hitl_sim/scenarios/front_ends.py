@@ -1,0 +1,278 @@
+"""Running a scenario through the app's own approval surface (`reviewer: {kind: ...}`).
+
+The scenario's agent is built as usual; then, instead of hitl-sim answering its interrupts,
+the app's front end does (`hitl_sim.frontends`):
+
+- ``terminal``: the app's prompt function, answered by keystrokes, inside `simulate()`;
+- ``confirmation``: the functions the app's confirmation dialogs guard are wrapped for the run,
+  and the dialogs answered by keystrokes, inside `simulate()`;
+- ``http``: the graph handed to the app behind an `AppTap`, the run started through the app's
+  own endpoint, and reviewed through its pending and approve endpoints (in-process, or a real
+  uvicorn server on 127.0.0.1), with a real webhook receiver when the file has `webhook:`;
+- ``chat``: the graph handed to the app behind an `AppTap`, and every message (the input, then
+  the human's replies) sent through the app's own `send(thread_id, text)`.
+
+`drive(scenario, graph)` returns the run (None when the front end stopped it), the front end's
+violations (compared with `expect.frontend_violations`) and, for keystroke front ends, the
+prompts (for `expect.prompts`). A front end that needs the optional `frontends` extra raises
+`Unsupported` when it is missing: a skipped scenario, never a passed one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import inspect
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hitl_sim.errors import CheckFailed, ScenarioError, Unsupported
+from hitl_sim.scenarios.build import import_factory
+from hitl_sim.scenarios.schema import (
+    ChatReviewerSpec,
+    ConfirmationReviewerSpec,
+    HttpReviewerSpec,
+    KeysSpec,
+    Scenario,
+    TerminalReviewerSpec,
+)
+
+if TYPE_CHECKING:
+    from hitl_sim.checking.violation import Violation
+    from hitl_sim.frontends.keys import Keys
+    from hitl_sim.frontends.prompts import Prompt
+    from hitl_sim.normalise import Redactor
+    from hitl_sim.run import Run
+
+EXTRA = "pip install 'hitl-sim[frontends]'"
+NEEDS: dict[str, tuple[str, ...]] = {
+    "http": ("fastapi", "httpx"),
+    "uvicorn": ("uvicorn",),
+    "webhook": ("httpx",),
+}
+"""The `frontends` extra's modules each front end needs (terminal, confirmation and chat need
+none)."""
+
+
+@dataclass
+class Driven:
+    """What a front end did: the run it made, its violations, and the prompts it answered."""
+
+    run: Run | None
+    violations: list[Violation] = field(default_factory=list)
+    prompts: list[Prompt] | None = None
+    stopped: str | None = None
+    """Why there is no run (the front end stopped it), for the report."""
+    redactor: Redactor | None = None
+    """The secrets the front end saw (keystrokes typed with `secret: true`, secret fields the
+    app sent), masked in the scenario's report."""
+
+
+def require_extra(scenario: Scenario) -> None:
+    """Raise `Unsupported` when the front end needs a module of the `frontends` extra that is not
+    installed."""
+    spec = scenario.reviewer
+    wanted: list[str] = []
+    if isinstance(spec, HttpReviewerSpec):
+        wanted += NEEDS["http"] + (NEEDS["uvicorn"] if spec.server == "uvicorn" else ())
+    if scenario.webhook is not None:
+        wanted += NEEDS["webhook"]
+    missing = sorted({m for m in wanted if importlib.util.find_spec(m) is None})
+    if missing:
+        raise Unsupported(
+            f"{scenario.where}: `reviewer.kind: {scenario.front_end}` needs "
+            f"{', '.join(missing)} (the `frontends` extra), which is not installed.\n"
+            f"Install it with: {EXTRA}"
+        )
+
+
+def drive(scenario: Scenario, graph: Any, options: dict[str, Any]) -> Driven:
+    """Run `scenario` on `graph` through its front end. `options`: simulate()'s options."""
+    require_extra(scenario)
+    spec = scenario.reviewer
+    if isinstance(spec, TerminalReviewerSpec):
+        return _terminal(scenario, spec, graph, options)
+    if isinstance(spec, ConfirmationReviewerSpec):
+        return _confirmation(scenario, spec, graph, options)
+    if isinstance(spec, HttpReviewerSpec):
+        return _http(scenario, spec, graph)
+    assert isinstance(spec, ChatReviewerSpec)
+    return _chat(scenario, spec, graph)
+
+
+def _keys(specs: Sequence[KeysSpec]) -> list[Keys]:
+    from hitl_sim.frontends.keys import keys
+
+    return [keys(k.type, at=k.at, after=k.after, secret=k.secret) for k in specs]
+
+
+def _stopped(error: CheckFailed) -> Driven:
+    found = list(getattr(error, "violations", None) or [])
+    if not found:
+        raise error
+    return Driven(None, found, stopped=str(error).split("\n", 1)[0])
+
+
+# --- keystroke front ends, inside simulate() -----------------------------------------------
+
+
+def _terminal(
+    scenario: Scenario, spec: TerminalReviewerSpec, graph: Any, options: dict[str, Any]
+) -> Driven:
+    from hitl_sim.driving.api import simulate
+    from hitl_sim.frontends.terminal import TerminalReviewer
+
+    ask = import_factory(spec.prompt, scenario.where)
+    reviewer = TerminalReviewer(ask, _keys(spec.keys), by=spec.by)
+    try:
+        run = simulate(graph, scenario.input, reviewer, **options)
+    except CheckFailed as error:  # the app's resume value cannot be sent: no faithful run
+        driven = _stopped(error)
+        driven.violations += [v for v in reviewer.violations() if v not in driven.violations]
+        driven.prompts = reviewer.prompts
+        driven.redactor = reviewer.terminal.redactor
+        return driven
+    return Driven(run, reviewer.violations(), reviewer.prompts, redactor=reviewer.terminal.redactor)
+
+
+def _confirmation(
+    scenario: Scenario, spec: ConfirmationReviewerSpec, graph: Any, options: dict[str, Any]
+) -> Driven:
+    from hitl_sim.driving.api import simulate
+    from hitl_sim.frontends.confirmation import Confirmations
+    from hitl_sim.frontends.terminal import Terminal
+    from hitl_sim.reviewing.reviewer import Reviewer
+
+    terminal = Terminal(_keys(spec.keys))
+    levels = Confirmations(terminal, yes=spec.yes)
+    with _guarded(scenario, spec, levels), terminal.typing():
+        run = simulate(graph, scenario.input, Reviewer(spec.decisions), **options)
+    found = [*levels.violations(), *_unused(terminal.left)]
+    return Driven(run, found, terminal.prompts, redactor=terminal.redactor)
+
+
+@contextlib.contextmanager
+def _guarded(scenario: Scenario, spec: ConfirmationReviewerSpec, levels: Any) -> Iterator[None]:
+    """Each guarded function replaced in its module by `levels.guard(...)` for the block."""
+    restore: list[tuple[Any, str, Any]] = []
+    try:
+        for guard in spec.guards:
+            original = import_factory(guard.function, scenario.where)
+            module_name, _, name = guard.function.partition(":")
+            module = importlib.import_module(module_name)
+            wrapped = levels.guard(original, guard.level, phrase=guard.phrase)
+            restore.append((module, name, original))
+            setattr(module, name, wrapped)
+        yield
+    finally:
+        for module, name, original in reversed(restore):
+            setattr(module, name, original)
+
+
+def _unused(left: Sequence[Keys]) -> list[Violation]:
+    from hitl_sim.checking.violation import Violation
+
+    if not left:
+        return []
+    return [
+        Violation(
+            "unused_keys",
+            f"{len(left)} keystroke(s) were never asked for.",
+            tuple(k.describe() for k in left),
+        )
+    ]
+
+
+# --- front ends that make their own graph calls, behind an AppTap --------------------------
+
+
+def _thread(scenario: Scenario) -> str:
+    return scenario.run.thread_id or "thread-1"
+
+
+def _tap(scenario: Scenario, graph: Any) -> Any:
+    from hitl_sim.driving.clock import start_time
+    from hitl_sim.frontends.tap import AppTap
+
+    clock = scenario.run.clock
+    if clock is False:
+        return AppTap(graph, clock=None)
+    return AppTap(graph) if clock is None else AppTap(graph, clock=start_time(clock))
+
+
+def _built(scenario: Scenario, reference: str, given: dict[str, Any]) -> Any:
+    """`reference(**given)`, or a `ScenarioError` naming its signature."""
+    factory: Callable[..., Any] = import_factory(reference, scenario.where)
+    try:
+        inspect.signature(factory).bind(**given)
+    except TypeError as exc:
+        raise ScenarioError(
+            f"{scenario.where}: reviewer.app {reference!r} cannot be called with "
+            f"{sorted(given)}: {exc}.\nIts signature is {reference}"
+            f"{inspect.signature(factory)}; fix `reviewer.options`."
+        ) from None
+    except ValueError:  # no signature to read (a builtin): let the call say
+        pass
+    return factory(**given)
+
+
+def _http(scenario: Scenario, spec: HttpReviewerSpec, graph: Any) -> Driven:
+    from hitl_sim.frontends.http import HttpReviewer
+    from hitl_sim.frontends.server import serve
+    from hitl_sim.frontends.webhook import WebhookReceiver
+    from hitl_sim.reviewing.reviewer import Reviewer
+
+    thread = _thread(scenario)
+    hook_spec = scenario.webhook
+    with contextlib.ExitStack() as stack:
+        hook = None
+        if hook_spec is not None:
+            hook = stack.enter_context(
+                WebhookReceiver(fields=hook_spec.fields, timestamp_key=hook_spec.timestamp_key)
+            )
+        tap = stack.enter_context(_tap(scenario, graph))
+        given = {**spec.options, **({"webhook": hook.url} if hook is not None else {})}
+        app = _built(scenario, spec.app, {"graph": tap, **given})
+        reviewer = Reviewer(spec.decisions, by=spec.by)
+        if spec.server == "uvicorn":
+            http = HttpReviewer(tap, reviewer, base_url=stack.enter_context(serve(app)))
+        else:
+            http = HttpReviewer(tap, reviewer, app=app)
+        for started in (thread, *spec.also_start):
+            answer = http.request(
+                "POST", spec.start, {"thread_id": started, "message": scenario.input}
+            )
+            if not answer.is_success:
+                raise ScenarioError(
+                    f"{scenario.where}: the app refused to start a run: POST {spec.start} "
+                    f"answered {answer.status_code}: {http.exchanges[-1].answer!r}.\n"
+                    "Expected `reviewer.start` to be the app's endpoint taking "
+                    "{thread_id, message}; fix it, or the app."
+                )
+        run = http.review(thread)
+        found = [*http.findings(), *tap.hygiene()]
+    if hook is not None:
+        found += hook.violations(list(tap.runs.values()))
+    redactor = tap.redactor()
+    for exchange in http.exchanges:
+        redactor.learn(exchange.sent)
+        redactor.learn(exchange.answer)
+    return Driven(run, found, redactor=redactor)
+
+
+def _chat(scenario: Scenario, spec: ChatReviewerSpec, graph: Any) -> Driven:
+    thread = _thread(scenario)
+    with _tap(scenario, graph) as tap:
+        app = _built(scenario, spec.app, {"graph": tap, **spec.options})
+        send = getattr(app, "send", None)
+        if not callable(send):
+            raise ScenarioError(
+                f"{scenario.where}: reviewer.app {spec.app!r} returned {app!r}, which has no "
+                "send(thread_id, text) method.\nExpected the chat app object."
+            )
+        assert isinstance(scenario.input, str)  # checked by the schema
+        for text in (scenario.input, *spec.replies):
+            send(thread, text)
+    return Driven(tap.run(thread), tap.hygiene(), redactor=tap.redactor())
