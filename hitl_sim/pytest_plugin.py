@@ -421,3 +421,68 @@ class ScenarioItem(pytest.Item):
 
 
 # ---- end of scenario files section -------------------------------------------------------------
+
+
+# ---- front ends (issue 15): a webhook receiver, a scripted terminal, a real server for an app ----
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hitl_sim.frontends.terminal import Terminal
+    from hitl_sim.frontends.webhook import WebhookReceiver
+
+
+@pytest.fixture(name="hitl_webhook")
+def hitl_webhook_fixture() -> Iterator[WebhookReceiver]:
+    """A started `WebhookReceiver` on 127.0.0.1 (`hitl_webhook.url`), stopped at teardown:
+    `hitl_webhook.check(run)` holds what the app sent against the run's interrupts (set
+    `hitl_webhook.fields` to the fields the app promises)."""
+    from hitl_sim.frontends.webhook import WebhookReceiver
+
+    with WebhookReceiver() as hook:
+        yield hook
+
+
+@pytest.fixture(name="hitl_terminal")
+def hitl_terminal_fixture() -> Iterator[Callable[..., Terminal]]:
+    """`hitl_terminal(script)`: a `Terminal` whose keyboard is `script` (`keys(...)` or strings),
+    answering every `input()` from then to the end of the test. Keystrokes left unused fail the
+    test at teardown; a prompt with none left raises `ScriptExhausted` where it is asked."""
+    from hitl_sim.errors import InvalidArgument, UnusedScript
+    from hitl_sim.frontends.terminal import Terminal
+
+    opened: list[Terminal] = []
+
+    def open_terminal(script: Any, **options: Any) -> Terminal:
+        if opened:
+            raise InvalidArgument(
+                "hitl_terminal() was already called in this test: one keyboard answers every "
+                "input(). Put all the keystrokes in one script."
+            )
+        terminal = Terminal(script, **options)
+        opened.append(terminal.__enter__())
+        return terminal
+
+    yield open_terminal
+    for terminal in opened:
+        try:
+            terminal.__exit__(None, None, None)  # restores input() and stdout, then checks
+        except UnusedScript as unused:
+            pytest.fail(str(unused), pytrace=False)
+
+
+@pytest.fixture(name="hitl_server")
+def hitl_server_fixture() -> Iterator[Callable[[Any], str]]:
+    """`hitl_server(app)`: serve an ASGI app with uvicorn on a free port of 127.0.0.1 and return
+    its base URL; every server started is stopped at teardown (needs `hitl-sim[frontends]`)."""
+    from hitl_sim.frontends.server import serve
+
+    with contextlib.ExitStack() as servers:
+
+        def start(app: Any) -> str:
+            return servers.enter_context(serve(app))
+
+        yield start
+
+
+# ---- end of front ends section -----------------------------------------------------------------
