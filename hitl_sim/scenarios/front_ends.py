@@ -4,6 +4,9 @@ The scenario's agent is built as usual; then, instead of hitl-sim answering its 
 the app's front end does (`hitl_sim.frontends`):
 
 - ``terminal``: the app's prompt function, answered by keystrokes, inside `simulate()`;
+- ``pty``: a real CLI program on a pseudo-terminal, answered by keystrokes; it runs its own agent
+  on a SQLite file, on which the scenario's agent is then opened to read what the thread paused
+  at (there is no run record: only the prompts and the front-end checks are judged);
 - ``confirmation``: the functions the app's confirmation dialogs guard are wrapped for the run,
   and the dialogs answered by keystrokes, inside `simulate()`;
 - ``http``: the graph handed to the app behind an `AppTap`, the run started through the app's
@@ -24,8 +27,11 @@ import contextlib
 import importlib
 import importlib.util
 import inspect
+import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hitl_sim.errors import CheckFailed, ScenarioError, Unsupported
@@ -35,6 +41,7 @@ from hitl_sim.scenarios.schema import (
     ConfirmationReviewerSpec,
     HttpReviewerSpec,
     KeysSpec,
+    PtyReviewerSpec,
     Scenario,
     TerminalReviewerSpec,
 )
@@ -48,6 +55,7 @@ if TYPE_CHECKING:
 
 EXTRA = "pip install 'hitl-sim[frontends]'"
 NEEDS: dict[str, tuple[str, ...]] = {
+    "pty": ("pexpect",),
     "http": ("fastapi", "httpx"),
     "uvicorn": ("uvicorn",),
     "webhook": ("httpx",),
@@ -65,6 +73,8 @@ class Driven:
     prompts: list[Prompt] | None = None
     stopped: str | None = None
     """Why there is no run (the front end stopped it), for the report."""
+    failures: list[str] = field(default_factory=list)
+    """What could not be judged (a program that failed, a thread that never paused)."""
     redactor: Redactor | None = None
     """The secrets the front end saw (keystrokes typed with `secret: true`, secret fields the
     app sent), masked in the scenario's report."""
@@ -79,6 +89,8 @@ def require_extra(scenario: Scenario) -> None:
         wanted += NEEDS["http"] + (NEEDS["uvicorn"] if spec.server == "uvicorn" else ())
     if scenario.webhook is not None:
         wanted += NEEDS["webhook"]
+    if isinstance(spec, PtyReviewerSpec):
+        wanted += NEEDS["pty"]
     missing = sorted({m for m in wanted if importlib.util.find_spec(m) is None})
     if missing:
         raise Unsupported(
@@ -92,6 +104,7 @@ def drive(scenario: Scenario, graph: Any, options: dict[str, Any]) -> Driven:
     """Run `scenario` on `graph` through its front end. `options`: simulate()'s options."""
     require_extra(scenario)
     spec = scenario.reviewer
+    assert not isinstance(spec, PtyReviewerSpec)  # drive_pty: no graph of its own here
     if isinstance(spec, TerminalReviewerSpec):
         return _terminal(scenario, spec, graph, options)
     if isinstance(spec, ConfirmationReviewerSpec):
@@ -135,6 +148,42 @@ def _terminal(
         driven.redactor = reviewer.terminal.redactor
         return driven
     return Driven(run, reviewer.violations(), reviewer.prompts, redactor=reviewer.terminal.redactor)
+
+
+def drive_pty(scenario: Scenario, model: Any) -> Driven:
+    """Run the scenario's CLI program on a pty (in a fresh directory, with its checkpoints in
+    `{db}` there), then read the interrupts its thread paused at through the scenario's agent."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from hitl_sim.frontends.prompts import asked_on
+    from hitl_sim.frontends.pty import PtySession
+    from hitl_sim.scenarios.build import build_agent
+
+    require_extra(scenario)
+    spec = scenario.reviewer
+    assert isinstance(spec, PtyReviewerSpec)
+    thread = _thread(scenario)
+    db = "checkpoints.db"  # relative to the program's own directory: no path in any message
+    argv = [part.format(python=sys.executable, db=db, thread_id=thread) for part in spec.argv]
+    with tempfile.TemporaryDirectory(prefix="hitl-sim-pty-") as folder:
+        session = PtySession(argv, _keys(spec.keys), timeout=spec.timeout, cwd=folder)
+        session.run()
+        driven = Driven(None, prompts=session.prompts, redactor=session.redactor)
+        if session.exitstatus != 0:
+            driven.failures.append(
+                f"pty: the program exited with status {session.exitstatus!r}; its screen:\n"
+                + "\n".join(f"    | {line}" for line in session.output.splitlines()[-20:])
+            )
+        with SqliteSaver.from_conn_string(str(Path(folder) / db)) as saver:
+            interrupts = asked_on(build_agent(scenario, model, saver), thread)
+    if not interrupts:
+        driven.failures.append(
+            f"pty: thread {thread!r} in {{db}} never paused at an interrupt, so what the prompts "
+            "showed cannot be judged. Expected the program to keep its checkpoints in `{db}` "
+            "on thread `{thread_id}` (see its argv)."
+        )
+    driven.violations = session.violations(interrupts, spec.groups)
+    return driven
 
 
 def _confirmation(

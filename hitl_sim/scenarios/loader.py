@@ -215,8 +215,8 @@ def _fix(error: Mapping[str, Any], keys: tuple[Any, ...]) -> str:
         return "start the agent with `kind: create_agent`, `kind: deep_agent` or `kind: factory`."
     if kind == "reviewer_kind":
         return (
-            "give the front end `kind: terminal`, `confirmation`, `http` or `chat`, or drop "
-            "`kind` for scripted decisions (see docs/scenarios.md#front-end-reviewers)."
+            "give the front end `kind: terminal`, `pty`, `confirmation`, `http` or `chat`, or "
+            "drop `kind` for scripted decisions (see docs/scenarios.md#front-end-reviewers)."
         )
     return f"change `{key}` as described above (see docs/scenarios.md)."
 

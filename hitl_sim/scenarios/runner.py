@@ -138,23 +138,27 @@ def _through_front_end(scenario: Scenario, model: Any, kind: str, result: Scenar
     from hitl_sim.durability.checkpointers import checkpoint_store
     from hitl_sim.errors import ScenarioError, Unsupported
     from hitl_sim.scenarios.expect import frontend_failures, prompt_failures
-    from hitl_sim.scenarios.front_ends import drive
+    from hitl_sim.scenarios.front_ends import drive, drive_pty
 
     expect = scenario.expect
     with contextlib.ExitStack() as stack:
-        saver = None
-        if kind != "none":
-            store = stack.enter_context(checkpoint_store(kind))  # type: ignore[arg-type]
-            saver = stack.enter_context(store.open())
-        graph = _graph(scenario, model, saver)
-        _check_contexts(scenario, graph)
         try:
-            driven = drive(scenario, graph, _options(scenario))
+            if scenario.front_end == "pty":  # the program keeps its own checkpoints
+                driven = drive_pty(scenario, model)
+            else:
+                saver = None
+                if kind != "none":
+                    store = stack.enter_context(checkpoint_store(kind))  # type: ignore[arg-type]
+                    saver = stack.enter_context(store.open())
+                graph = _graph(scenario, model, saver)
+                _check_contexts(scenario, graph)
+                driven = drive(scenario, graph, _options(scenario))
         except (ScenarioError, Unsupported):
             raise
         except Exception as exc:  # as a driven run: ScriptExhausted, a thread error, ...
             _raised("run", expect, exc, result)
             return
+    result.failures += driven.failures
     result.frontend, result.prompts = driven.violations, driven.prompts
     result.masking = driven.redactor
     if driven.run is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import string
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -553,6 +554,63 @@ class TerminalReviewerSpec(_Spec):
         return value
 
 
+PTY_FIELDS = ("python", "db", "thread_id")
+"""What a pty reviewer's `argv` may name: `{python}` (this interpreter), `{db}` (the SQLite file
+the program keeps its checkpoints in), `{thread_id}`."""
+
+
+class PtyReviewerSpec(_Spec):
+    """A real CLI program on a pseudo-terminal, answered by keystrokes (`hitl_sim.frontends.pty`).
+
+    The program runs its own agent on a SQLite checkpointer at `{db}`; afterwards the scenario's
+    `agent` is opened on that file to read the interrupts the thread paused at, so the checks
+    hold what the prompts showed against them.
+    """
+
+    kind: Literal["pty"]
+    argv: tuple[str, ...]
+    """The program and its arguments, e.g. [`{python}`, -m, my.cli, `{db}`, `{thread_id}`]."""
+    timeout: float = Field(default=30.0, gt=0, le=600)
+    """Real seconds to wait for each prompt (and for the exit)."""
+    keys: Keystrokes
+    groups: tuple[Annotated[int, Field(ge=1)], ...] | None = None
+    """How many prompts each interrupt took, in order (default: every prompt counts for every
+    interrupt, which can let one prompt's screen cover for another's)."""
+
+    @field_validator("argv")
+    @classmethod
+    def _known_fields(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("argv names the program, e.g. ['{python}', '-m', 'my.cli', '{db}']")
+        for part in value:
+            try:
+                named = [f for _, f, _, _ in string.Formatter().parse(part) if f is not None]
+            except ValueError:
+                raise ValueError(
+                    f"argv: {excerpt(part)} has a stray brace; write literal braces as {{{{ }}}}"
+                ) from None
+            unknown = [f for f in named if f not in PTY_FIELDS]
+            if unknown:
+                raise ValueError(
+                    f"argv: {excerpt(part)} names {{{unknown[0]}}}; argv may name "
+                    f"{', '.join('{' + f + '}' for f in PTY_FIELDS)}"
+                )
+        return value
+
+    @field_validator("keys")
+    @classmethod
+    def _each_waits(cls, value: Keystrokes) -> Keystrokes:
+        if not value:
+            raise ValueError("the human types at least one answer, e.g. keys: [{type: a, at: ...}]")
+        for index, key in enumerate(value):
+            if key.at is None:
+                raise ValueError(
+                    f"keys[{index}] has no `at`: on a pty the only way to tell the program asks "
+                    f"is what it shows; write {{type: {key.type!r}, at: <the prompt>}}"
+                )
+        return value
+
+
 class GuardSpec(_Spec):
     """`{function: mod:fn, level: verify, phrase: "DELETE {resource_id}"}`: the action a
     confirmation dialog guards, wrapped for the run so each call is judged."""
@@ -665,8 +723,14 @@ class ChatReviewerSpec(_Spec):
         return value
 
 
-FrontEndSpec = TerminalReviewerSpec | ConfirmationReviewerSpec | HttpReviewerSpec | ChatReviewerSpec
-FRONT_ENDS = ("terminal", "confirmation", "http", "chat")
+FrontEndSpec = (
+    TerminalReviewerSpec
+    | PtyReviewerSpec
+    | ConfirmationReviewerSpec
+    | HttpReviewerSpec
+    | ChatReviewerSpec
+)
+FRONT_ENDS = ("terminal", "pty", "confirmation", "http", "chat")
 
 
 def _reviewer_kind(data: Any) -> str | None:
@@ -677,6 +741,7 @@ def _reviewer_kind(data: Any) -> str | None:
 AnyReviewerSpec = Annotated[
     Annotated[ReviewerSpec, Tag("scripted")]
     | Annotated[TerminalReviewerSpec, Tag("terminal")]
+    | Annotated[PtyReviewerSpec, Tag("pty")]
     | Annotated[ConfirmationReviewerSpec, Tag("confirmation")]
     | Annotated[HttpReviewerSpec, Tag("http")]
     | Annotated[ChatReviewerSpec, Tag("chat")],
@@ -684,7 +749,7 @@ AnyReviewerSpec = Annotated[
         _reviewer_kind,
         custom_error_type="reviewer_kind",
         custom_error_message=(
-            "`kind` must be one of: terminal, confirmation, http, chat (or no `kind`, for "
+            "`kind` must be one of: terminal, pty, confirmation, http, chat (or no `kind`, for "
             "scripted decisions)"
         ),
     ),
@@ -818,7 +883,7 @@ class ExpectSpec(_Spec):
     snapshot: bool = False
     """Compare the run's audit log + final state with the stored snapshot."""
     prompts: tuple[PromptSpec, ...] | None = None
-    """Terminal and confirmation reviewers: every prompt the human answered, in order."""
+    """Terminal, pty and confirmation reviewers: every prompt the human answered, in order."""
     frontend_violations: tuple[str, ...] = ()
     """Front-end check violations the app must show (by name); default: none."""
 
@@ -928,7 +993,7 @@ class Scenario(_Spec):
             if expect.prompts is not None or expect.frontend_violations or self.webhook:
                 raise ValueError(
                     "`webhook`, `expect.prompts` and `expect.frontend_violations` go with a "
-                    "front-end reviewer (`reviewer: {kind: terminal | confirmation | http | "
+                    "front-end reviewer (`reviewer: {kind: terminal | pty | confirmation | http | "
                     "chat, ...}`)"
                 )
             return self
@@ -941,11 +1006,25 @@ class Scenario(_Spec):
                 f"`expect.raises` is for runs hitl-sim drives; with `reviewer.kind: {kind}` "
                 "the app's own faults are `expect.frontend_violations`"
             )
-        if expect.prompts is not None and kind not in ("terminal", "confirmation"):
+        if expect.prompts is not None and kind not in ("terminal", "pty", "confirmation"):
             raise ValueError(
-                "`expect.prompts` goes with `reviewer.kind: terminal` or `confirmation`, whose "
-                "prompts are recorded"
+                "`expect.prompts` goes with `reviewer.kind: terminal`, `pty` or `confirmation`, "
+                "whose prompts are recorded"
             )
+        if kind == "pty":
+            judged = sorted(expect.model_fields_set - {"prompts", "frontend_violations"})
+            given = sorted(
+                {"input", "model", "models"} & self.model_fields_set
+                | {f"run.{k}" for k in self.run.model_fields_set - {"thread_id"}}
+            )
+            if judged or given:
+                raise ValueError(
+                    "`reviewer.kind: pty` runs a program with its own agent, input and graph "
+                    "calls: hitl-sim has no run record of it, only the prompts and the thread's "
+                    "interrupts. Drop "
+                    f"{', '.join([*given, *(f'expect.{k}' for k in judged)])} (expect only "
+                    "`prompts` and `frontend_violations`)"
+                )
         secret = [k for k in getattr(self.reviewer, "keys", ()) if k.secret]
         if secret and expect.snapshot:
             raise ValueError(

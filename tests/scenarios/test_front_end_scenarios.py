@@ -47,10 +47,10 @@ def test_an_unknown_reviewer_kind_lists_the_kinds(tmp_path):
     path = write(tmp_path, "reviewer: {kind: slack}\n")
     assert error_of(path) == (
         f"{path}: 1 problem(s) in scenario file:\n"
-        f"- {path}:11: reviewer: `kind` must be one of: terminal, confirmation, http, chat (or "
-        "no `kind`, for scripted decisions) (got {'kind': 'slack'}).\n"
-        "  Fix: give the front end `kind: terminal`, `confirmation`, `http` or `chat`, or drop "
-        "`kind` for scripted decisions (see docs/scenarios.md#front-end-reviewers)."
+        f"- {path}:11: reviewer: `kind` must be one of: terminal, pty, confirmation, http, chat "
+        "(or no `kind`, for scripted decisions) (got {'kind': 'slack'}).\n"
+        "  Fix: give the front end `kind: terminal`, `pty`, `confirmation`, `http` or `chat`, "
+        "or drop `kind` for scripted decisions (see docs/scenarios.md#front-end-reviewers)."
     )
 
 
@@ -125,7 +125,7 @@ def test_a_misspelt_front_end_check_is_suggested(tmp_path):
         (
             "reviewer: [approve]\nwebhook: {fields: [type]}\n",
             "`webhook`, `expect.prompts` and `expect.frontend_violations` go with a front-end "
-            "reviewer (`reviewer: {kind: terminal | confirmation | http | chat, ...}`)",
+            "reviewer (`reviewer: {kind: terminal | pty | confirmation | http | chat, ...}`)",
         ),
         (
             'reviewer: {kind: chat, app: "a.b:c", replies: ["yes"]}\nwebhook: {fields: [type]}\n',
@@ -133,8 +133,8 @@ def test_a_misspelt_front_end_check_is_suggested(tmp_path):
         ),
         (
             'reviewer: {kind: http, app: "a.b:c"}\nexpect: {prompts: [{typed: a}]}\n',
-            "`expect.prompts` goes with `reviewer.kind: terminal` or `confirmation`, whose "
-            "prompts are recorded",
+            "`expect.prompts` goes with `reviewer.kind: terminal`, `pty` or `confirmation`, "
+            "whose prompts are recorded",
         ),
         (
             'reviewer: {kind: http, app: "a.b:c"}\nrun: {mode: stream, max_resumes: 3}\n',
@@ -321,3 +321,84 @@ def test_hitl_sim_run_shows_it_as_a_skip_never_a_pass(tmp_path, monkeypatch):
     assert "SKIP" in text
     assert "needs fastapi (the `frontends` extra)" in text
     assert "0 passed, 0 failed, 0 errors, 1 skipped" in text
+
+
+# --- a real CLI program on a pty --------------------------------------------------------------
+
+PTY_AGENT = """\
+description: x
+agent: {kind: factory, factory: "hitl_sim.catalog.apps.agents:file_agent"}
+"""
+
+
+def test_a_pty_reviewer_names_what_it_cannot_do(tmp_path):
+    path = tmp_path / "pty.yaml"
+    path.write_text(
+        PTY_AGENT
+        + textwrap.dedent(
+            """\
+            reviewer:
+              kind: pty
+              argv: ["{python}", cli.py, "{database}"]
+              keys: [a]
+            """
+        )
+    )
+    assert error_of(path) == (
+        f"{path}: 2 problem(s) in scenario file:\n"
+        f"- {path}:5: reviewer.argv: argv: '{{database}}' names {{database}}; argv may name "
+        "{python}, {db}, {thread_id}\n"
+        "  Fix: change `reviewer.argv` as described above (see docs/scenarios.md).\n"
+        f"- {path}:6: reviewer.keys: keys[0] has no `at`: on a pty the only way to tell the "
+        "program asks is what it shows; write {type: 'a', at: <the prompt>}\n"
+        "  Fix: change `reviewer.keys` as described above (see docs/scenarios.md)."
+    )
+
+
+def test_a_pty_scenario_expects_no_run_record(tmp_path):
+    path = tmp_path / "pty.yaml"
+    path.write_text(
+        PTY_AGENT
+        + 'input: hi\nreviewer: {kind: pty, argv: ["{python}"], keys: [{type: a, at: "?"}]}\n'
+        + "expect: {status: finished, executed: [delete_file]}\n"
+    )
+    assert error_of(path) == (
+        f"{path}: 1 problem(s) in scenario file:\n"
+        f"- {path}:1: (top level): `reviewer.kind: pty` runs a program with its own agent, "
+        "input and graph calls: hitl-sim has no run record of it, only the prompts and the "
+        "thread's interrupts. Drop input, expect.executed, expect.status (expect only `prompts` "
+        "and `frontend_violations`)\n"
+        "  Fix: change `(top level)` as described above (see docs/scenarios.md)."
+    )
+
+
+def test_a_program_whose_thread_never_paused_cannot_be_judged(tmp_path):
+    path = tmp_path / "pty.yaml"
+    path.write_text(
+        PTY_AGENT
+        + textwrap.dedent(
+            """\
+            reviewer:
+              kind: pty
+              argv: ["{python}", -c, "input('[a]pprove: '); raise SystemExit(3)"]
+              keys: [{type: a, at: "[a]pprove: "}]
+            """
+        )
+    )
+    failures = run_scenario(path).failures
+    assert failures == [
+        "pty: the program exited with status 3; its screen:\n    | [a]pprove: a",
+        "pty: thread 'thread-1' in {db} never paused at an interrupt, so what the prompts "
+        "showed cannot be judged. Expected the program to keep its checkpoints in `{db}` on "
+        "thread `{thread_id}` (see its argv).",
+    ]
+
+
+def test_a_pty_scenario_without_pexpect_is_unsupported(tmp_path, monkeypatch):
+    path = tmp_path / "pty.yaml"
+    path.write_text(
+        PTY_AGENT + 'reviewer: {kind: pty, argv: ["{python}"], keys: [{type: a, at: "?"}]}\n'
+    )
+    _without(monkeypatch, "pexpect")
+    with pytest.raises(Unsupported, match=r"`reviewer.kind: pty` needs pexpect \(the `frontends`"):
+        run_scenario(path)
