@@ -27,9 +27,10 @@ import contextlib
 import importlib
 import importlib.util
 import inspect
+import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from hitl_sim.checking.violation import Violation
     from hitl_sim.frontends.keys import Keys
     from hitl_sim.frontends.prompts import Prompt
+    from hitl_sim.interrupts import PendingInterrupt
     from hitl_sim.normalise import Redactor
     from hitl_sim.run import Run
 
@@ -73,11 +75,36 @@ class Driven:
     prompts: list[Prompt] | None = None
     stopped: str | None = None
     """Why there is no run (the front end stopped it), for the report."""
+    others: list[Run] = field(default_factory=list)
+    """Every run the app made (an HTTP app's other threads too), for stable id labels."""
     failures: list[str] = field(default_factory=list)
     """What could not be judged (a program that failed, a thread that never paused)."""
     redactor: Redactor | None = None
     """The secrets the front end saw (keystrokes typed with `secret: true`, secret fields the
     app sent), masked in the scenario's report."""
+
+
+def _stable(found: Sequence[Violation], interrupts: Iterable[PendingInterrupt]) -> list[Violation]:
+    """`found` with every raw interrupt id (random per run) replaced by its label
+    (`interrupt-1`, ... in order of appearance), so the report is the same on every run."""
+    from hitl_sim.checking.violation import Violation
+
+    labels: dict[str, str] = {}
+    for interrupt in interrupts:
+        if interrupt.id:
+            labels.setdefault(interrupt.id, f"interrupt-{len(labels) + 1}")
+    if not labels:
+        return list(found)
+    pattern = re.compile("|".join(re.escape(raw) for raw in sorted(labels, key=len)[::-1]))
+
+    def text(value: str) -> str:
+        return pattern.sub(lambda match: labels[match.group(0)], value)
+
+    return [Violation(v.check, text(v.message), tuple(map(text, v.evidence))) for v in found]
+
+
+def _interrupts(runs: Iterable[Run]) -> list[PendingInterrupt]:
+    return [interrupt for run in runs for interrupt in run.interrupts]
 
 
 def require_extra(scenario: Scenario) -> None:
@@ -106,13 +133,17 @@ def drive(scenario: Scenario, graph: Any, options: dict[str, Any]) -> Driven:
     spec = scenario.reviewer
     assert not isinstance(spec, PtyReviewerSpec)  # drive_pty: no graph of its own here
     if isinstance(spec, TerminalReviewerSpec):
-        return _terminal(scenario, spec, graph, options)
-    if isinstance(spec, ConfirmationReviewerSpec):
-        return _confirmation(scenario, spec, graph, options)
-    if isinstance(spec, HttpReviewerSpec):
-        return _http(scenario, spec, graph)
-    assert isinstance(spec, ChatReviewerSpec)
-    return _chat(scenario, spec, graph)
+        driven = _terminal(scenario, spec, graph, options)
+    elif isinstance(spec, ConfirmationReviewerSpec):
+        driven = _confirmation(scenario, spec, graph, options)
+    elif isinstance(spec, HttpReviewerSpec):
+        driven = _http(scenario, spec, graph)
+    else:
+        assert isinstance(spec, ChatReviewerSpec)
+        driven = _chat(scenario, spec, graph)
+    runs = driven.others or ([driven.run] if driven.run is not None else [])
+    driven.violations = _stable(driven.violations, _interrupts(runs))
+    return driven
 
 
 def _keys(specs: Sequence[KeysSpec]) -> list[Keys]:
@@ -182,7 +213,7 @@ def drive_pty(scenario: Scenario, model: Any) -> Driven:
             "showed cannot be judged. Expected the program to keep its checkpoints in `{db}` "
             "on thread `{thread_id}` (see its argv)."
         )
-    driven.violations = session.violations(interrupts, spec.groups)
+    driven.violations = _stable(session.violations(interrupts, spec.groups), interrupts)
     return driven
 
 
@@ -308,7 +339,7 @@ def _http(scenario: Scenario, spec: HttpReviewerSpec, graph: Any) -> Driven:
     for exchange in http.exchanges:
         redactor.learn(exchange.sent)
         redactor.learn(exchange.answer)
-    return Driven(run, found, redactor=redactor)
+    return Driven(run, found, redactor=redactor, others=list(tap.runs.values()))
 
 
 def _chat(scenario: Scenario, spec: ChatReviewerSpec, graph: Any) -> Driven:

@@ -402,3 +402,18 @@ def test_a_pty_scenario_without_pexpect_is_unsupported(tmp_path, monkeypatch):
     _without(monkeypatch, "pexpect")
     with pytest.raises(Unsupported, match=r"`reviewer.kind: pty` needs pexpect \(the `frontends`"):
         run_scenario(path)
+
+
+# --- stable output ------------------------------------------------------------------------------
+
+
+def test_a_real_server_and_webhook_report_the_same_on_every_run():
+    """No port, pid or wall-clock time reaches the report: two runs print the same text."""
+    from hitl_sim.catalog import catalog_dir
+
+    path = catalog_dir() / "style_webhook_twice.yaml"
+    first, second = (run_scenario(load_scenario(path, "wall_clock")) for _ in range(2))
+    assert first.passed, first.report()
+    assert first.report() == second.report()
+    assert "127.0.0.1" not in first.report()
+    assert "is stamped '2030-01-01T09:00:01+00:00'" in first.report()
