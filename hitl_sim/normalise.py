@@ -236,8 +236,12 @@ class Redactor:
             self.learn(value.args, depth + 1, seen)
             self._learn_text(str(value), depth + 1)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            for f in dataclasses.fields(value):
-                self.learn(getattr(value, f.name, None), depth + 1, seen)
+            for f in dataclasses.fields(value):  # a record's field named like a secret is one
+                item = getattr(value, f.name, None)
+                if self.is_secret(f.name):
+                    self.remember(item, depth + 1)
+                else:
+                    self.learn(item, depth + 1, seen)
         elif hasattr(type(value), "model_fields") and hasattr(value, "__dict__"):  # pydantic
             self.learn(dict(vars(value)), depth + 1, seen)
 

@@ -239,6 +239,9 @@ class Run:
     redact: frozenset[str] | None = None
     """The keys whose values every output of the run masks (`simulate(redact=...)`); None: the
     default (`hitl_sim.normalise.default_redacted()` when the run was made)."""
+    secret_values: list[str] = field(default_factory=list)
+    """Values masked wherever they appear in the run's outputs, whatever key holds them: e.g. a
+    keystroke a front end typed with `secret: true`, which an app may echo in its answer."""
     _error_read: RunError | None = field(default=None, repr=False, compare=False)
 
     @property

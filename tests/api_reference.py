@@ -108,7 +108,7 @@ def page() -> str:
         lines += ["", f"## `{package}`", "", _summary(module), ""]
         for dotted, obj in _entries(package):
             name = dotted.rpartition(".")[2]
-            lines += [f"### `{dotted}`", "", "```python", _signature(name, obj), "```"]
+            lines += [f"### `{dotted}`", "", "```text", _signature(name, obj), "```"]
             if _summary(obj):
                 lines += ["", _summary(obj)]
             lines.append("")

@@ -182,7 +182,8 @@ def _resumes(run: Run) -> int:
 
 def _continue(leg: _Leg) -> tuple[Run, Any]:
     """In this process: open the store, build the graph, answer one round, return the record."""
-    from hitl_sim.driving.api import _drive, _Session
+    from hitl_sim.driving._io import _drive
+    from hitl_sim.driving._session import _Session
 
     store = CheckpointStore.from_spec(leg.store)
     with store.open() as saver:

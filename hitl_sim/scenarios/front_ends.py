@@ -142,6 +142,9 @@ def drive(scenario: Scenario, graph: Any, options: dict[str, Any]) -> Driven:
         assert isinstance(spec, ChatReviewerSpec)
         driven = _chat(scenario, spec, graph)
     runs = driven.others or ([driven.run] if driven.run is not None else [])
+    if driven.redactor is not None:  # what the app may have echoed into the runs' own records
+        for run in runs:
+            run.secret_values.extend(sorted(driven.redactor.secrets))
     driven.violations = _stable(driven.violations, _interrupts(runs))
     return driven
 

@@ -1025,12 +1025,6 @@ class Scenario(_Spec):
                     f"{', '.join([*given, *(f'expect.{k}' for k in judged)])} (expect only "
                     "`prompts` and `frontend_violations`)"
                 )
-        secret = [k for k in getattr(self.reviewer, "keys", ()) if k.secret]
-        if secret and expect.snapshot:
-            raise ValueError(
-                "`expect.snapshot` stores the run as recorded, and what the app sends with a "
-                "`secret: true` keystroke may be in it; drop `snapshot` (the report masks it)"
-            )
         if self.webhook is not None and kind != "http":
             raise ValueError(
                 "`webhook` goes with `reviewer.kind: http` (its URL is passed to the app)"

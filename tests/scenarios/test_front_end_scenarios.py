@@ -236,6 +236,27 @@ def test_secret_keystrokes_never_reach_the_report(tmp_path):
     assert "hunter2-pass" not in result.report()
 
 
+def test_a_secret_keystroke_the_app_echoes_is_masked_in_the_runs_own_records(tmp_path):
+    """The app sends the typed secret as its reject reason: the run's timeline, check failure,
+    audit log and snapshot text hold it only masked."""
+    from hitl_sim.reporting import snapshot_text
+
+    path = write(
+        tmp_path,
+        TERMINAL.format(
+            prompt="get_user_decision",
+            keys="[{type: r, at: '[a]'}, {type: hunter2-pass, at: 'Reason', secret: true}]",
+        )
+        + "expect: {prompts: [{typed: r}, {typed: '***'}]}\n",
+    )
+    result = run_scenario(path)
+    run = result.run
+    assert any("hunter2-pass" in str(m.content) for m in run.messages)  # the app did echo it
+    outputs = [str(run), run.audit.to_jsonl(), snapshot_text(run), result.report()]
+    assert all("hunter2-pass" not in text for text in outputs)
+    assert "***" in str(run)
+
+
 def test_a_guard_is_undone_after_the_run(tmp_path):
     original = confirm_app.perform_deletion
     path = tmp_path / "confirm.yaml"

@@ -137,7 +137,7 @@ SUBPACKAGES = [
 
 def test_the_typed_options_cover_every_option_and_every_check():
     from hitl_sim.checking.checks import CHECKS, CheckOptions
-    from hitl_sim.driving.api import _Session
+    from hitl_sim.driving._session import _Session
     from hitl_sim.driving.options import SIMULATE_DEFAULTS, SimulateOptions
 
     assert set(CheckOptions.__annotations__) == set(CHECKS)
