@@ -39,6 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     _check_checkpointer_option(config)
     _configure_redaction(config)
+    _configure_report(config)
 
 
 # ---- the hitl_sim fixture and marker (owned by the reviewer/checks work, issue 3) --------------
@@ -190,12 +191,114 @@ _MAX_RUNS = 500
 """The most recent runs of a test whose secrets its report masks (a fuzz test makes many)."""
 
 
+# ---- reports (issue 16): --hitl-sim-report DIR -------------------------------------------------
+# Each test's report item is drawn and masked where the test ran (a pytest-xdist worker too) and
+# rides on its TestReport as plain data; the controller writes the folder at the end.
+
+_REPORT_ATTRIBUTE = "hitl_sim_report"
+_REPORT_RUNS = 3
+"""The most recent runs of a test drawn in the report (a fuzz test makes thousands)."""
+_WORST = {"PASS": 0, "SKIP": 1, "FAIL": 2, "ERROR": 3}
+_NOT_TAGS = frozenset({"parametrize", "usefixtures", "filterwarnings", "skip", "skipif", "xfail"})
+
+
+def _configure_report(config: pytest.Config) -> None:
+    folder = config.getoption("hitl_sim_report", None)
+    if folder and not config.pluginmanager.has_plugin("hitl-sim-report"):
+        target = config.invocation_params.dir / str(folder)
+        config.pluginmanager.register(_ReportPlugin(target), "hitl-sim-report")
+
+
+class _ReportPlugin:
+    """Collects one report item per test (the worst of its setup, call and teardown) and writes
+    `hitl_sim.reporting.bundle.write_report_dir` at the end of the session."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.items: dict[str, dict[str, Any]] = {}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if report.when == "call" or report.failed or report.skipped:
+            setattr(report, _REPORT_ATTRIBUTE, _report_item(item, call, report))
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, _REPORT_ATTRIBUTE, None)
+        if not isinstance(data, dict):
+            return
+        known = self.items.get(report.nodeid)
+        if known is None or _WORST.get(data["status"], 3) > _WORST.get(known["status"], 3):
+            self.items[report.nodeid] = data
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(session.config, "workerinput"):
+            return  # a pytest-xdist worker: the controller writes the folder
+        from hitl_sim.reporting.bundle import write_report_dir
+        from hitl_sim.reporting.item import ReportItem
+
+        write_report_dir(self.folder, [ReportItem.from_dict(d) for d in self.items.values()])
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not hasattr(terminalreporter.config, "workerinput"):
+            terminalreporter.write_line(f"hitl-sim report: {self.folder / 'report.html'}")
+
+
+def _report_item(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
+) -> dict[str, Any]:
+    """The item of one phase of one test, as plain data (see `ReportItem.to_dict`)."""
+    from hitl_sim.errors import ScenarioFailed
+    from hitl_sim.reporting.item import from_result, from_test
+
+    failure = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(failure, ScenarioFailed):
+        from hitl_sim.scenarios.loader import where_in_file
+
+        return from_result(failure.result, id=item.nodeid, locate=where_in_file).to_dict()
+    status = "error" if report.failed and report.when != "call" else report.outcome
+    path, line, _ = item.reportinfo()
+    where = f"{path}:{line + 1}" if isinstance(line, int) else str(path)
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "lineno", None):
+        where = f"{crash.path}:{crash.lineno}"  # the line that failed
+    if report.skipped and isinstance(report.longrepr, tuple):
+        message = details = str(report.longrepr[2])
+    else:
+        message = str(getattr(crash, "message", "") or "")
+        details = report.longreprtext
+    scenario = getattr(item, "scenario", None)
+    markers = sorted({m.name for m in item.iter_markers()} - _NOT_TAGS)
+    runs = list(item.stash.get(_RUNS, None) or ())[-_REPORT_RUNS:]
+    return from_test(
+        item.nodeid,
+        status,
+        where=where,
+        message=message,
+        details=details,
+        runs=runs,
+        tags=tuple(getattr(scenario, "tags", ()) or markers),
+        description=str(getattr(scenario, "description", "") or ""),
+    ).to_dict()
+
+
 # ---- durable runs: checkpointer matrix (owned by the durability work, issue 7) ------------------
 # One `pytest_addoption` for the whole plugin lives here: other sections add their options in it.
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("hitl-sim")
+    group.addoption(
+        "--hitl-sim-report",
+        default=None,
+        metavar="DIR",
+        help="write an HTML report (report.html), a Markdown summary (summary.md) and the "
+        "sequence diagrams of the runs of every test that did not pass into DIR.",
+    )
     group.addoption(
         "--hitl-checkpointer",
         default=None,

@@ -154,10 +154,13 @@ def test_junit_xml(scenarios, tmp_path):
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     assert sorted(cases) == ["approved", "wrong"]
     (failure,) = cases["wrong"].iter("failure")
-    assert (
-        failure.get("message")
-        == "Scenario scenarios/wrong.yaml::wrong: The reviewer approves the email."
+    line = APPROVED.splitlines().index("  executed: [send_email]") + 1
+    assert failure.get("message") == (  # the first failed expectation, with its file and line
+        f"scenarios/wrong.yaml:{line}: run: executed: expected [delete_file], got "
+        "[send_email(to='bob@example.com', body='hi')]. missing: delete_file unexpected: "
+        "send_email(to='bob@example.com', body='hi')"
     )
+    assert failure.text.startswith("1 expectation(s) failed:\n- scenarios/wrong.yaml:")
     assert "Run timeline:" in failure.text
 
 
