@@ -52,8 +52,8 @@ from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 from langgraph.types import Command  # noqa: E402
 
 from hitl_sim import approve, simulate  # noqa: E402
+from hitl_sim.calls import Call  # noqa: E402
 from hitl_sim.fuzzing.bench import FuzzAgent, PlannedTurn, RunPlan  # noqa: E402
-from hitl_sim.fuzzing.oracle import Call  # noqa: E402
 from hitl_sim.fuzzing.strategies import decisions, tool_calls  # noqa: E402
 from hitl_sim.models.chat import FunctionChatModel  # noqa: E402
 

@@ -18,8 +18,13 @@ from hitl_sim.errors import InvalidArgument, InvalidValue, excerpt
 if TYPE_CHECKING:
     from hitl_sim.interrupts import ActionRequest
 
-DecisionType = Literal["approve", "edit", "reject", "respond", "answer", "update", "unchecked"]
-MIDDLEWARE_DECISIONS = ("approve", "edit", "reject", "respond")
+MiddlewareDecision = Literal["approve", "edit", "reject", "respond"]
+"""A decision type `HumanInTheLoopMiddleware` takes (what `allowed_decisions` lists)."""
+MIDDLEWARE_DECISIONS: tuple[MiddlewareDecision, ...] = ("approve", "edit", "reject", "respond")
+DecisionType = MiddlewareDecision | Literal["answer", "update", "unchecked"]
+"""Every `Decision.type`: the middleware's four, a raw `interrupt()`'s `answer`, a breakpoint's
+`update`, and `unchecked` (sent as is)."""
+DECISION_TYPES: tuple[DecisionType, ...] = (*MIDDLEWARE_DECISIONS, "answer", "update", "unchecked")
 MAX_LATENCY = timedelta(days=365)
 """The longest reviewer latency (`after=`) or timeout: a year on the frozen clock."""
 

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from hitl_sim.checking.app_audit import app_audit_violations
 from hitl_sim.checking.violation import Violation
+from hitl_sim.decisions import MIDDLEWARE_DECISIONS
 from hitl_sim.errors import CheckFailed, InvalidArgument
 from hitl_sim.order import made_between, ran_before_review, step_index, turn_of
 
@@ -252,7 +253,7 @@ def _unapproved_call(run: Run) -> list[Violation]:
                 )
             continue
         action = record.action
-        if kind not in _DECISION_TYPES:
+        if kind not in MIDDLEWARE_DECISIONS:
             found.append(
                 Violation(
                     "unapproved_call",
@@ -358,7 +359,6 @@ def _edit_not_applied(run: Run) -> list[Violation]:
 
 
 _MISSING = object()
-_DECISION_TYPES = ("approve", "edit", "reject", "respond")
 
 
 def _superseded(run: Run, record: DecisionRecord) -> bool:

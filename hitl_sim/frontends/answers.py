@@ -13,12 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hitl_sim.decisions import MIDDLEWARE_DECISIONS
 from hitl_sim.errors import excerpt
 
 if TYPE_CHECKING:
     from hitl_sim.interrupts import PendingInterrupt
-
-DECISION_TYPES = ("approve", "edit", "reject", "respond")
 
 
 @dataclass(frozen=True)
@@ -35,10 +34,10 @@ def _payload_problems(payload: Any, interrupt: PendingInterrupt, index: int) -> 
     if not isinstance(payload, Mapping):
         return [f"the decision for {about} is {excerpt(payload)}, not a dict with a 'type'"]
     kind = payload.get("type")
-    if kind not in DECISION_TYPES:
+    if kind not in MIDDLEWARE_DECISIONS:
         return [
             f"the decision for {about} has type {excerpt(kind)}; the middleware knows "
-            f"{', '.join(DECISION_TYPES)} (got {excerpt(payload)})"
+            f"{', '.join(MIDDLEWARE_DECISIONS)} (got {excerpt(payload)})"
         ]
     if action is not None and action.allowed and kind not in action.allowed:
         return [f"the decision for {about} is {kind!r}; allowed: {', '.join(action.allowed)}"]

@@ -18,10 +18,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from hitl_sim.calls import Call
 from hitl_sim.decisions import Decision, unchecked
 from hitl_sim.driving.gates import HITL_NODE, tools_of
 from hitl_sim.errors import InvalidArgument, OracleMismatch, ScriptExhausted
-from hitl_sim.fuzzing.oracle import Call, HitlConfig, InterruptMode, Outcome, predict
+from hitl_sim.fuzzing.oracle import HitlConfig, InterruptMode, Outcome, predict
 
 if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, BaseMessage

@@ -23,7 +23,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from hitl_sim.decisions import Decision
+from hitl_sim.calls import Call
+from hitl_sim.decisions import MIDDLEWARE_DECISIONS, Decision
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.interrupts import ActionRequest
 
@@ -34,33 +35,9 @@ EDIT_NOTICE = (
 )
 """The middleware's default `edit_notice`."""
 DESCRIPTION_PREFIX = "Tool execution requires approval"
-ALL_DECISIONS = ("approve", "edit", "reject", "respond")
+ALL_DECISIONS = MIDDLEWARE_DECISIONS
 InterruptMode = Literal["batched", "per_call"]
 Stage = Literal["review", "resume", "tool"]
-
-
-@dataclass(frozen=True)
-class Call:
-    """One tool call of a model turn."""
-
-    name: str
-    args: Mapping[str, Any]
-    id: str | None
-
-    @classmethod
-    def of(cls, value: Any) -> Call:
-        """Read a call from a `ToolCall` dict, a `Call`, or any object with name/args/id."""
-        if isinstance(value, Call):
-            return value
-        if isinstance(value, Mapping):
-            return cls(value["name"], dict(value.get("args") or {}), value.get("id"))
-        try:
-            return cls(value.name, dict(value.args or {}), value.id)
-        except AttributeError:
-            raise InvalidArgument(
-                f"{value!r} is not a tool call. Expected a dict with 'name', 'args' and 'id' "
-                "(a LangChain ToolCall) or an object with those attributes."
-            ) from None
 
 
 @dataclass(frozen=True)

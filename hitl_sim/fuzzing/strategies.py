@@ -24,11 +24,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from hitl_sim.calls import Call
 from hitl_sim.decisions import MIDDLEWARE_DECISIONS, Decision, approve, edit, reject, respond
 from hitl_sim.decisions import unchecked as _unchecked
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.fuzzing.bench import FuzzAgent, PlannedTurn, RunPlan
-from hitl_sim.fuzzing.oracle import Call, HitlConfig
+from hitl_sim.fuzzing.oracle import HitlConfig
 from hitl_sim.interrupts import ActionRequest, PendingInterrupt
 
 __all__ = [
@@ -276,7 +277,7 @@ def _subject(where: str, for_call: Any) -> Call | None:
     except (InvalidArgument, KeyError):
         raise InvalidArgument(
             f"{where}(for_call={for_call!r}): expected the call under review: a tool call dict, "
-            "a hitl_sim.fuzzing.oracle.Call or an ActionRequest."
+            "a hitl_sim.calls.Call or an ActionRequest."
         ) from None
 
 

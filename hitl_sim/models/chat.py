@@ -25,29 +25,11 @@ from langchain_core.runnables import Runnable, ensure_config
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import PrivateAttr
 
+from hitl_sim.calls import Call
 from hitl_sim.errors import InvalidArgument, ScenarioError, ScriptExhausted, UnusedScript
 
 MAIN_AGENT = "main"
 """Script key for the agent that has no name (the main agent of an unnamed deep agent)."""
-
-
-@dataclass(frozen=True)
-class Call:
-    """A scripted tool call. Build it with `call(name, **args)`."""
-
-    name: str
-    args: Mapping[str, Any]
-    id: str | None = None
-    """Tool-call id to emit; None = the model's next deterministic id (`call_1`, `call_2`...)."""
-
-    def with_id(self, id: str) -> Call:
-        """The same call, emitted with this exact tool-call id."""
-        return replace(self, id=id)
-
-    def __repr__(self) -> str:
-        args = "".join(f", {key}={value!r}" for key, value in self.args.items())
-        made = f"call({self.name!r}{args})"
-        return made if self.id is None else f"{made}.with_id({self.id!r})"
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import create_model
 
+from hitl_sim.calls import Call
 from hitl_sim.decisions import Decision
 from hitl_sim.errors import ScenarioError, ScriptExhausted
-from hitl_sim.models.chat import Call, Say, ScriptedChatModel, Turn
+from hitl_sim.models.chat import Say, ScriptedChatModel, Turn
 from hitl_sim.scenarios.schema import (
     Checkpointer,
     Condition,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hitl_sim.decisions import MIDDLEWARE_DECISIONS
 from hitl_sim.scenarios.expect import compare, error_failures
 from hitl_sim.scenarios.loader import load_scenario
 from hitl_sim.scenarios.schema import ExpectSpec, FrontEndSpec, ReviewerSpec, Scenario, StepSpec
@@ -267,7 +268,7 @@ def _options(scenario: Scenario) -> dict[str, Any]:
         options["gated"] = (
             dict(spec.gated)
             if isinstance(spec.gated, Mapping)
-            else dict.fromkeys(spec.gated, ("approve", "edit", "reject", "respond"))
+            else dict.fromkeys(spec.gated, MIDDLEWARE_DECISIONS)
         )
     if spec.clock is not None:
         options["clock"] = spec.clock

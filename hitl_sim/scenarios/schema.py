@@ -29,15 +29,19 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from hitl_sim import decisions as builders
-from hitl_sim.decisions import MAX_LATENCY, Decision
+from hitl_sim.decisions import (
+    DECISION_TYPES,
+    MAX_LATENCY,
+    MIDDLEWARE_DECISIONS,
+    Decision,
+    MiddlewareDecision,
+)
 from hitl_sim.driving.clock import start_time
 from hitl_sim.driving.options import MAX_RESUMES
 from hitl_sim.errors import InvalidArgument, excerpt
 
 SUFFIXES = (".yaml", ".yml")
 SNAPSHOT_DIR = "__snapshots__"
-DecisionType = Literal["approve", "edit", "reject", "respond"]
-DECISION_TYPES: tuple[DecisionType, ...] = ("approve", "edit", "reject", "respond")
 ArgType = Literal["str", "int", "float", "bool", "list", "dict", "any"]
 FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -171,7 +175,9 @@ class GateSpec(_Spec):
     """One `interrupt_on` entry (`true`, `false`, or this mapping)."""
 
     enabled: bool = True
-    allowed_decisions: tuple[DecisionType, ...] = Field(default=DECISION_TYPES, min_length=1)
+    allowed_decisions: tuple[MiddlewareDecision, ...] = Field(
+        default=MIDDLEWARE_DECISIONS, min_length=1
+    )
     description: str | None = None
     """A template formatted with the call's arguments and `{tool}`."""
     when: Condition | None = None
@@ -337,7 +343,7 @@ def duration(value: Any, *, key: str | None = None) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=seconds)
 
 
-_DECISION_KEYS = ("approve", "edit", "reject", "respond", "answer", "update", "unchecked")
+_DECISION_KEYS = DECISION_TYPES
 
 
 def _decision_of(value: Any) -> Decision:

@@ -23,6 +23,10 @@ def test_help_shows_the_option_group_and_the_ini_keys(help_run):
     result.stdout.fnmatch_lines(
         [
             "hitl-sim:",
+            "  --hitl-sim-report=DIR",
+            "                        write an HTML report (report.html), a Markdown summary",
+            "                        (summary.md) and the sequence diagrams of the runs of",
+            "                        every test that did not pass into DIR.",
             "  --hitl-checkpointer=HITL_CHECKPOINTER",
             "                        checkpointer for hitl_checkpointer fixtures and scenario",
             "                        files without one: memory (default), sqlite or postgres",

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hitl_sim.calls import Call
 from hitl_sim.decisions import Decision
 from hitl_sim.errors import InvalidArgument
-from hitl_sim.fuzzing.oracle import Call, HitlConfig, predict
+from hitl_sim.fuzzing.oracle import HitlConfig, predict
 from hitl_sim.fuzzing.strategies import (
     batches,
     decision_lists,
@@ -84,7 +85,7 @@ E1 = Call("send_email", {"to": "bob", "body": "hi"}, "e1")
         (
             lambda: decisions(for_call=42),
             "decisions(for_call=42): expected the call under review: a tool call dict, a "
-            "hitl_sim.fuzzing.oracle.Call or an ActionRequest.",
+            "hitl_sim.calls.Call or an ActionRequest.",
         ),
         (
             lambda: invalid_decisions(["nope"]),
