@@ -182,11 +182,12 @@ class HttpReviewer:
         import time
 
         deadline = time.monotonic() + timeout
-        while True:
+        polls = int(timeout / interval) + 1  # bounded even where a test froze time.monotonic
+        for poll in range(polls + 1):
             response = self.get_pending(thread_id)
             if response.is_success and self.read_pending(response.json())[0]:
                 return response
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or poll == polls:
                 raise PendingTimeout(
                     f"GET {self.pending_path.format(thread_id=thread_id)} showed nothing "
                     f"pending for {timeout}s (last answer {response.status_code}: "
@@ -194,6 +195,7 @@ class HttpReviewer:
                     f"review. Check the run started, or raise timeout=. {DOCS}"
                 )
             time.sleep(interval)
+        raise AssertionError("unreachable: the last poll raises")  # pragma: no cover
 
     # -- reviewing
 

@@ -26,15 +26,17 @@ def serve(app: Any, *, timeout: float = 10.0) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")  # HTTP only
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}", daemon=True
     )
     thread.start()
     deadline = time.monotonic() + timeout
+    polls = int(timeout / 0.01) + 1  # bounded even where a test froze time.monotonic
     while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
+        polls -= 1
+        if not thread.is_alive() or time.monotonic() > deadline or polls < 0:
             server.should_exit = True
             sock.close()
             raise ProcessFailed(
