@@ -231,13 +231,27 @@ def build_agent(scenario: Scenario, model: Any, checkpointer: Any = _OWN) -> Any
     if tools:
         offered["tools"] = list(tools.values())
     given = {**_accepted(factory, offered), **spec.options}
+    return call_named(factory, ("agent.factory", spec.factory), given, where)
+
+
+def call_named(
+    factory: Callable[..., Any], named: tuple[str, str], given: dict[str, Any], where: str
+) -> Any:
+    """`factory(**given)` for the `module:function` a scenario file names under `named` (its
+    key and reference), or a `ScenarioError` naming its signature when the arguments do not
+    fit: the fix is in the options next to that key."""
+    key, reference = named
     try:
         inspect.signature(factory).bind(**given)
     except TypeError as exc:
+        options = key.rpartition(".")[0] or key
         raise ScenarioError(
-            f"{where}: factory {spec.factory!r} cannot be called with {sorted(given)}: {exc}.\n"
-            f"Its signature is {spec.factory}{inspect.signature(factory)}; fix `agent.options`."
+            f"{where}: {key} {reference!r} cannot be called with "
+            f"{sorted(given)}: {exc}.\nIts signature is {reference}{inspect.signature(factory)}; "
+            f"fix `{options}.options`."
         ) from None
+    except ValueError:  # no signature to read (a builtin): let the call say
+        pass
     return factory(**given)
 
 

@@ -26,11 +26,10 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-import inspect
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -287,18 +286,10 @@ def _tap(scenario: Scenario, graph: Any) -> Any:
 
 def _built(scenario: Scenario, reference: str, given: dict[str, Any]) -> Any:
     """`reference(**given)`, or a `ScenarioError` naming its signature."""
-    factory: Callable[..., Any] = import_factory(reference, scenario.where)
-    try:
-        inspect.signature(factory).bind(**given)
-    except TypeError as exc:
-        raise ScenarioError(
-            f"{scenario.where}: reviewer.app {reference!r} cannot be called with "
-            f"{sorted(given)}: {exc}.\nIts signature is {reference}"
-            f"{inspect.signature(factory)}; fix `reviewer.options`."
-        ) from None
-    except ValueError:  # no signature to read (a builtin): let the call say
-        pass
-    return factory(**given)
+    from hitl_sim.scenarios.build import call_named
+
+    factory = import_factory(reference, scenario.where)
+    return call_named(factory, ("reviewer.app", reference), given, scenario.where)
 
 
 def _http(scenario: Scenario, spec: HttpReviewerSpec, graph: Any) -> Driven:

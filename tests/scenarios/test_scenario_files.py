@@ -299,8 +299,8 @@ def test_factory_options_are_checked_against_its_signature(tmp_path):
     with pytest.raises(ScenarioError) as caught:
         run_scenario(path)
     assert str(caught.value) == (
-        f"{path}::case: factory 'hitl_sim.catalog.styles:parallel_branches' cannot be called with "
-        "['checkpointer', 'colour']: got an unexpected keyword argument 'colour'.\n"
+        f"{path}::case: agent.factory 'hitl_sim.catalog.styles:parallel_branches' cannot be "
+        "called with ['checkpointer', 'colour']: got an unexpected keyword argument 'colour'.\n"
         "Its signature is hitl_sim.catalog.styles:parallel_branches(checkpointer: 'Any' = None) -> "
         "'Graph'; fix `agent.options`."
     )
