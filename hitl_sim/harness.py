@@ -12,7 +12,7 @@ function-scoped fixtures do not fit), use it as a context manager:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -29,13 +29,7 @@ from hitl_sim.driving.options import (
 from hitl_sim.errors import CheckFailed, InvalidArgument
 
 if TYPE_CHECKING:
-    from langchain_core.language_models import BaseChatModel
-
-    from hitl_sim.checking.checks import RunCheckOptions
-    from hitl_sim.decisions import Decision
-    from hitl_sim.driving.capture import Spy
-    from hitl_sim.models.chat import FunctionChatModel, ScriptedChatModel
-    from hitl_sim.reviewing.reviewer import Reviewer
+    from hitl_sim.models.chat import ScriptedChatModel
     from hitl_sim.run import Run
 
 __all__ = ["HitlSim", "HitlSimOptions"]
@@ -128,33 +122,6 @@ class HitlSim:
         self.models.append(model)
         return model
 
-    def function_model(self, fn: Callable[..., Any], /, **kwargs: Any) -> FunctionChatModel:
-        """A `FunctionChatModel(fn)`."""
-        from hitl_sim.models.chat import FunctionChatModel
-
-        return FunctionChatModel(fn, **kwargs)
-
-    def reviewer(self, decisions: Sequence[Decision] = (), /, **kwargs: Any) -> Reviewer:
-        """`Reviewer(decisions, ...)`; the other shapes are on the class: `sim.Reviewer.by_tool`."""
-        return self.Reviewer(decisions, **kwargs)
-
-    @property
-    def Reviewer(self) -> type[Reviewer]:
-        """The `Reviewer` class, for `sim.Reviewer.by_tool(...)`, `sim.Reviewer.chain(...)`."""
-        from hitl_sim.reviewing.reviewer import Reviewer
-
-        return Reviewer
-
-    @contextmanager
-    def override_models(
-        self, model: BaseChatModel | Mapping[str, BaseChatModel], **kwargs: Any
-    ) -> Iterator[None]:
-        """`hitl_sim.override_models(...)`: model strings resolve to `model` inside the block."""
-        from hitl_sim.models.override import override_models
-
-        with override_models(model, **kwargs):
-            yield
-
     # -- running ----------------------------------------------------------------------------------
 
     def _defaults(self, reviewer: Any, given: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -216,16 +183,6 @@ class HitlSim:
         self._expect_error[id(run)] = expected
         return run
 
-    def spy(self, fn: Callable[..., Any], *, name: str | None = None) -> Spy[Any, Any]:
-        """`hitl_sim.Spy(fn)`: watch a plain Python side effect (pass it in `watch=[...]`)."""
-        from hitl_sim.driving.capture import Spy
-
-        return Spy(fn, name=name)
-
-    def check(self, run: Run, **options: Unpack[RunCheckOptions]) -> None:
-        """`run.check(**options)`: raise `CheckFailed` listing every violation."""
-        run.check(**options)
-
     # -- the end ----------------------------------------------------------------------------------
 
     def start(self) -> HitlSim:
@@ -236,10 +193,11 @@ class HitlSim:
             models = models()
         if models is not None:
             from hitl_sim.models.chat import ScriptedChatModel
+            from hitl_sim.models.override import override_models
 
             given = models.values() if isinstance(models, Mapping) else [models]
             self.models.extend(m for m in given if isinstance(m, ScriptedChatModel))
-            self._stack.enter_context(self.override_models(models))
+            self._stack.enter_context(override_models(models))
         elif not self.options.allow_real_models:
             from hitl_sim.models._real import refuse_model_strings
             from hitl_sim.models.override import block_real_models
