@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -62,7 +63,9 @@ def _stable(signature: inspect.Signature) -> inspect.Signature:
 def _signature(name: str, obj: object) -> str:
     if not callable(obj):
         return name
-    if hasattr(obj, "model_fields"):  # a pydantic model: its signature is the library's, by version
+    if inspect.isclass(obj) and not dataclasses.is_dataclass(obj):
+        # a constructor hitl-sim adapts to the installed libraries (a pydantic model's, or one
+        # defined per langchain version) has no one signature: shown as (...)
         return f"class {name}(...)"
     try:
         shown = f"{name}{_stable(inspect.signature(obj))}"
