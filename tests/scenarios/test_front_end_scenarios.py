@@ -222,7 +222,8 @@ def test_a_resume_value_the_middleware_cannot_take_stops_the_run(tmp_path):
     assert failures[1].startswith("frontend_violations: expected none, got ['resume_wrong_shape']")
 
 
-def test_secret_keystrokes_never_reach_the_report(tmp_path):
+def rejected_with_a_secret_reason(tmp_path):
+    """The CLI prompt app rejected with a reason typed as a `secret: true` keystroke."""
     path = write(
         tmp_path,
         TERMINAL.format(
@@ -231,7 +232,11 @@ def test_secret_keystrokes_never_reach_the_report(tmp_path):
         )
         + "expect: {prompts: [{typed: r}, {typed: '***'}]}\n",
     )
-    result = run_scenario(path)
+    return run_scenario(path)
+
+
+def test_secret_keystrokes_never_reach_the_report(tmp_path):
+    result = rejected_with_a_secret_reason(tmp_path)
     assert result.passed, result.report()
     assert "hunter2-pass" not in result.report()
 
@@ -241,15 +246,7 @@ def test_a_secret_keystroke_the_app_echoes_is_masked_in_the_runs_own_records(tmp
     audit log and snapshot text hold it only masked."""
     from hitl_sim.reporting import snapshot_text
 
-    path = write(
-        tmp_path,
-        TERMINAL.format(
-            prompt="get_user_decision",
-            keys="[{type: r, at: '[a]'}, {type: hunter2-pass, at: 'Reason', secret: true}]",
-        )
-        + "expect: {prompts: [{typed: r}, {typed: '***'}]}\n",
-    )
-    result = run_scenario(path)
+    result = rejected_with_a_secret_reason(tmp_path)
     run = result.run
     assert any("hunter2-pass" in str(m.content) for m in run.messages)  # the app did echo it
     outputs = [str(run), run.audit.to_jsonl(), snapshot_text(run), result.report()]
