@@ -32,17 +32,32 @@ StepKind = Literal[
 
 @dataclass(frozen=True)
 class ModelRequest:
-    """One call to a chat model, as the model saw it."""
+    """One call to a chat model: what it was sent and what it answered.
+
+    The one record of a model call: `run.model_requests` holds every call of a run (seen through
+    LangChain's callbacks, so a real model's too), and a fake model's `.requests` the calls made
+    to that model.
+    """
 
     turn: int
-    """1-based count of model calls in the run."""
+    """1-based count of this agent's model calls (in `run.model_requests`: in the run; in a fake
+    model's `.requests`: to that model). For a fake model it is the script turn that answered."""
+    agent: str | None
+    """`lc_agent_name` of the calling agent (a deep agent's subagent name), None when unnamed."""
     messages: tuple[BaseMessage, ...]
     tools: tuple[str, ...]
     """Names of the tools bound for this call."""
-    resume: int
-    agent: str | None = None
-    """`lc_agent_name` of the calling agent (a deep agent's subagent name), when known."""
+    tool_choice: Any = None
     response: AIMessage | None = None
+    """None when the model raised instead of answering."""
+    resume: int | None = None
+    """The resume of the run the call was made in (0: the first invoke); None in a fake model's
+    `.requests`, which knows no run."""
+
+    @property
+    def label(self) -> str:
+        """'turn 2', or 'turn 2 of agent 'researcher'': how messages name this call."""
+        return f"turn {self.turn}" + (f" of agent {self.agent!r}" if self.agent else "")
 
 
 @dataclass(frozen=True)

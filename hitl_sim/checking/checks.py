@@ -547,7 +547,7 @@ def _reason_not_delivered(run: Run) -> list[Violation]:
             found.append(
                 Violation(
                     "reason_not_delivered",
-                    f"The model's next request (turn {request.turn}) does not contain the "
+                    f"The model's next request ({request.label}) does not contain the "
                     f"reviewer's {kind} message {message!r}.",
                     (
                         _decided(record),
@@ -751,7 +751,7 @@ def _reply_differs(run: Run) -> list[Violation]:
             found.append(
                 Violation(
                     "reply_differs",
-                    f"The model's next request (turn {request.turn}) has no ToolMessage answering "
+                    f"The model's next request ({request.label}) has no ToolMessage answering "
                     f"the {kind}ed call {action.name} (call {action.tool_call_id!r}); the real "
                     "HumanInTheLoopMiddleware answers it with one.",
                     (_decided(record), f"real middleware: ToolMessage({_shown(expected)})", *got),
@@ -764,7 +764,7 @@ def _reply_differs(run: Run) -> list[Violation]:
                 Violation(
                     "reply_differs",
                     f"The ToolMessage the model got for the reviewer's {kind} of {action.name} "
-                    f"(turn {request.turn}) differs from what HumanInTheLoopMiddleware sends in "
+                    f"({request.label}) differs from what HumanInTheLoopMiddleware sends in "
                     f"{', '.join(differs)}.",
                     (
                         _decided(record),
@@ -858,8 +858,8 @@ def _edit_not_told(run: Run) -> list[Violation]:
         found.append(
             Violation(
                 "edit_not_told",
-                f"The model was never told of the reviewer's edit: its next request (turn "
-                f"{request.turn}) still shows {original}"
+                f"The model was never told of the reviewer's edit: its next request ("
+                f"{request.label}) still shows {original}"
                 f" and no notice that {_call_text(execution.name, execution.args)} ran instead, "
                 "so it reasons about a call that did not happen. (The real middleware prepends "
                 "its edit notice to the result; with edit_notice=None on purpose, pass "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -58,6 +59,7 @@ class _Open:
     agent: str | None = None
     messages: tuple[BaseMessage, ...] = ()
     tools: tuple[str, ...] = ()
+    tool_choice: Any = None
     result: Any = None
     error: str | None = None
     response: AIMessage | None = None
@@ -85,8 +87,9 @@ class Recorder:
         self._lock = threading.Lock()
         self._open: dict[object, _Open] = {}
         self._order: list[object] = []
-        self._turns = len(run.model_requests)
-        """Model turns published so far: a run continued by resume() or recover() counts on."""
+        self._turns = Counter(request.agent for request in run.model_requests)
+        """Model turns published so far, per agent: a run continued by resume() or recover()
+        counts on."""
         self._branches: dict[str, tuple[int, int]] = {}
         self.delegated: dict[str, str] = {}
         """Task namespace ('tools:<task id>') -> the subagent a deep agent's `task` tool ran
@@ -159,14 +162,15 @@ class Recorder:
     def _publish(self, record: _Open) -> None:
         run = self.run
         if record.kind == "model_turn":
-            self._turns += 1
+            self._turns[record.agent] += 1
             request = ModelRequest(
-                self._turns,
+                self._turns[record.agent],
+                record.agent,
                 record.messages,
                 record.tools,
-                record.resume,
-                record.agent,
+                record.tool_choice,
                 record.response,
+                record.resume,
             )
             run.model_requests.append(request)
             run.steps.append(Step("model_turn", record.resume, request, record.at))
@@ -333,6 +337,7 @@ class Capture(BaseCallbackHandler):
         record = _Open("model_turn", now(), self.recorder.resume)
         record.messages = tuple(messages[0]) if messages else ()
         record.tools = _tool_names(invocation_params)
+        record.tool_choice = (invocation_params or {}).get("tool_choice")
         record.agent = _agent(metadata)
         record.branch = self.recorder.branch_of(metadata)
         self.recorder.start(run_id, record)

@@ -10,7 +10,6 @@ langchain 1.5's `AutoModeMiddleware`. It may import the record modules at the to
 from __future__ import annotations
 
 from hitl_sim.models.chat import (
-    ChatRequest,
     FunctionChatModel,
     ScriptedChatModel,
     Turn,
@@ -29,7 +28,6 @@ from hitl_sim.models.decision import (
 from hitl_sim.models.override import block_real_models, override_models
 
 __all__ = [
-    "ChatRequest",
     "DecisionRequest",
     "FunctionChatModel",
     "FunctionDecisionModel",

@@ -27,6 +27,7 @@ from pydantic import PrivateAttr
 
 from hitl_sim.calls import Call
 from hitl_sim.errors import InvalidArgument, ScenarioError, ScriptExhausted, UnusedScript
+from hitl_sim.run import ModelRequest
 
 MAIN_AGENT = "main"
 """Script key for the agent that has no name (the main agent of an unnamed deep agent)."""
@@ -78,21 +79,6 @@ class TurnInfo:
 
 
 @dataclass(frozen=True)
-class ChatRequest:
-    """One call to a fake model: what it was sent and what it answered."""
-
-    turn: int
-    """1-based count of this agent's model calls."""
-    agent: str | None
-    messages: tuple[BaseMessage, ...]
-    tools: tuple[str, ...]
-    """Names of the tools bound for this call."""
-    tool_choice: Any = None
-    response: AIMessage | None = None
-    """None when the model raised instead of answering."""
-
-
-@dataclass(frozen=True)
 class _Tool:
     name: str
     parameters: Mapping[str, Any]
@@ -114,13 +100,13 @@ class _FakeChatModel(BaseChatModel):
     """Shared machinery: tool binding, call checks, ids, request log, streaming."""
 
     _lock: threading.RLock = PrivateAttr(default_factory=threading.RLock)
-    _requests: list[ChatRequest] = PrivateAttr(default_factory=list)
+    _requests: list[ModelRequest] = PrivateAttr(default_factory=list)
     _turns_by_agent: dict[str | None, int] = PrivateAttr(default_factory=dict)
     _ids_made: int = PrivateAttr(default=0)
     _id_prefix: str = PrivateAttr(default="call_")
 
     @property
-    def requests(self) -> list[ChatRequest]:
+    def requests(self) -> list[ModelRequest]:
         """Every call made to this model, in order."""
         return list(self._requests)
 
@@ -178,7 +164,7 @@ class _FakeChatModel(BaseChatModel):
             turn = self._turns_by_agent.get(agent, 0) + 1
             self._turns_by_agent[agent] = turn
             info = TurnInfo(turn, agent, bound.tools or (), bound.names, bound.tool_choice)
-            request = ChatRequest(turn, agent, tuple(messages), bound.names, bound.tool_choice)
+            request = ModelRequest(turn, agent, tuple(messages), bound.names, bound.tool_choice)
             self._requests.append(request)
             index = len(self._requests) - 1
             scripted, number = self._next_turn(messages, info)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from langchain.agents import create_agent
@@ -147,6 +148,26 @@ def test_model_requests_show_what_the_model_saw_and_its_tools():
     assert (first.turn, first.agent, first.tools) == (1, "billing", ("lookup", "pay"))
     assert [m.type for m in second.messages] == ["human", "ai", "tool"]
     assert second.response.content == "done"
+
+
+def test_the_run_and_the_fake_model_keep_the_same_record_of_each_model_call():
+    model = ScriptedChatModel([call("pay", amount=5), say("paid")])
+    graph = create_agent(
+        model,
+        tools=[pay],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"pay": True})],
+        checkpointer=InMemorySaver(),
+        name="billing",
+    )
+
+    run = simulate(graph, "pay 5", Reviewer([approve()]))
+
+    assert [request.resume for request in run.model_requests] == [0, 1]
+    assert [replace(request, resume=None) for request in run.model_requests] == model.requests
+    assert [request.label for request in model.requests] == [
+        "turn 1 of agent 'billing'",
+        "turn 2 of agent 'billing'",
+    ]
 
 
 class Counting(BaseCallbackHandler):

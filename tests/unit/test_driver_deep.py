@@ -248,9 +248,9 @@ def test_parallel_subagents_are_recorded_branch_by_branch():
         "#2: {'decisions': [reject]}})",
         "    +0s r1 tool task(description='Clean', subagent_type='cleaner') -> Deleted.",
         "    +0s r1 tool delete_file(path='/tmp/x') [cleaner] -> deleted /tmp/x",
-        "    +0s r1 model turn 4 [cleaner]: says Deleted.",
+        "    +0s r1 model turn 2 [cleaner]: says Deleted.",
         "    +0s r1 tool task(description='Mail', subagent_type='mailer') -> Mailed.",
-        "    +0s r1 model turn 5 [mailer]: says Mailed.",
-        "    +0s r1 model turn 6: says Both done.",
+        "    +0s r1 model turn 2 [mailer]: says Mailed.",
+        "    +0s r1 model turn 2: says Both done.",
         "    +0s r1 finish: finished",
     ]
