@@ -529,7 +529,7 @@ def _reason_not_delivered(run: Run) -> list[Violation]:
         later = [
             request
             for request in run.model_requests
-            if request.resume >= record.resume and (agent is None or request.agent == agent)
+            if (request.resume or 0) >= record.resume and (agent is None or request.agent == agent)
         ]
         if not later:
             if run.status == "finished":

@@ -89,7 +89,7 @@ def record_blocks(run: Run, notes: Notes) -> None:
     placed: list[tuple[int, Step]] = []
     steps = {id(step.record): index for index, step in enumerate(run.steps)}
     for request in run.model_requests:
-        for block in _blocks_in(run, request.messages, request.resume, request.agent, notes):
+        for block in _blocks_in(run, request.messages, request.resume or 0, request.agent, notes):
             if (block.call_id, block.agent) in known:
                 continue
             known.add((block.call_id, block.agent))
