@@ -62,7 +62,7 @@ def fuzz(session: nox.Session) -> None:
     """The property suite with a large Hypothesis budget (nightly). HITL_SIM_FUZZ_EXAMPLES=N."""
     session.env["HITL_SIM_FUZZ"] = "1"
     session.env["HITL_SIM_FUZZ_EXAMPLES"] = os.environ.get("HITL_SIM_FUZZ_EXAMPLES", "1000")
-    session.run("python", "-m", "pytest", "-q", "tests/property", *session.posargs)
+    session.run("python", "-m", "pytest", "-q", "tests/fuzzing", *session.posargs)
 
 
 LATEST_GREEN = Path(".ci/latest-green.txt")

@@ -25,7 +25,7 @@ try:
 except PackageNotFoundError:  # a source tree on sys.path, not installed
     __version__ = "0+unknown"
 
-if TYPE_CHECKING:  # the lazy names, for type checkers (tests/unit/test_package.py keeps it in step)
+if TYPE_CHECKING:  # the lazy names, for type checkers (tests/test_package.py keeps it in step)
     from hitl_sim.checking.violation import Violation as Violation
     from hitl_sim.decisions import answer as answer
     from hitl_sim.decisions import approve as approve

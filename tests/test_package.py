@@ -83,7 +83,7 @@ TOP_LEVEL = [
 
 def test_the_top_level_is_the_documented_list():
     assert sorted(hitl_sim.__all__) == sorted(TOP_LEVEL)
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
     documented = readme.split("<!-- top-level names -->")[1]
     assert sorted(re.findall(r"`(\w+)`", documented.split("<!-- end -->")[0])) == sorted(TOP_LEVEL)
 
@@ -144,3 +144,12 @@ def test_the_typed_options_cover_every_option_and_every_check():
     assert set(SimulateOptions.__annotations__) == set(SIMULATE_DEFAULTS)
     session_keywords = set(inspect.signature(_Session).parameters) - {"graph", "input", "reviewer"}
     assert set(SIMULATE_DEFAULTS) == session_keywords - {"run", "who"}
+
+
+def test_the_tests_mirror_the_package_tree():
+    tests = Path(__file__).parent
+    package = Path(hitl_sim.__file__).parent
+    subpackages = {p.parent.name for p in package.glob("*/__init__.py")}
+    folders = {p.parent.name for p in tests.glob("*/test_*.py")}
+    assert folders - subpackages == {"plugin"}  # hitl_sim/pytest_plugin.py
+    assert subpackages - folders == set()

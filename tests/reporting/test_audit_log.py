@@ -268,7 +268,7 @@ def test_the_same_scenario_gives_the_same_bytes_in_process():
 
 
 SCRIPT = (
-    "import sys; from tests.unit.test_audit import cleanup_run; run = cleanup_run(); "
+    "import sys; from tests.reporting.test_audit_log import cleanup_run; run = cleanup_run(); "
     "sys.stdout.write(run.audit.to_jsonl() + run.snapshot_view())"
 )
 

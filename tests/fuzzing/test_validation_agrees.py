@@ -13,7 +13,7 @@ from hitl_sim.fuzzing.oracle import predict
 from hitl_sim.fuzzing.strategies import batches, decision_lists
 from hitl_sim.interrupts import PendingInterrupt
 from hitl_sim.reviewing.validation import problems
-from tests.property.agents import BATCHED, PER_CALL, TOOLS
+from tests.fuzzing.agents import BATCHED, PER_CALL, TOOLS
 
 BY_NAME = {tool.name: tool for tool in TOOLS}
 

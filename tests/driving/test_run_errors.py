@@ -17,7 +17,7 @@ from hitl_sim import (
     simulate,
     unchecked,
 )
-from tests.unit.test_driver import agent, three_calls
+from tests.driving.test_simulate import agent, three_calls
 
 BATCHED_NODE = "HumanInTheLoopMiddleware.after_model"
 

@@ -11,7 +11,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from hitl_sim import Reviewer, ThreadError, approve, call, say, simulate, unchecked
 from hitl_sim.driving.api import aresume, resume
 from hitl_sim.errors import InvalidArgument
-from tests.unit.test_driver import agent
+from tests.driving.test_simulate import agent
 
 
 def paused(turns=None):

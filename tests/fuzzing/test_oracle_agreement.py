@@ -7,7 +7,7 @@ from hypothesis import given
 from hitl_sim.fuzzing.bench import PlannedTurn, RunPlan
 from hitl_sim.fuzzing.strategies import batches, reviewers, scenarios
 from hitl_sim.interrupts import PendingInterrupt
-from tests.property.agents import BATCHED, DEEP, PER_CALL, TOOLS
+from tests.fuzzing.agents import BATCHED, DEEP, PER_CALL, TOOLS
 
 
 @given(plan=scenarios(BATCHED))

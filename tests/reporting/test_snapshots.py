@@ -15,7 +15,7 @@ from hitl_sim.reporting.snapshots import (
     snapshot_data,
     snapshot_text,
 )
-from tests.unit.test_audit import agent, cleanup_run
+from tests.reporting.test_audit_log import agent, cleanup_run
 
 
 def test_a_run_snapshots_with_syrupy_as_its_normalised_text(snapshot):
@@ -128,7 +128,7 @@ def test_raw_ids_that_look_like_labels_keep_one_label_throughout():
     from langgraph.checkpoint.memory import InMemorySaver
 
     from hitl_sim import ScriptedChatModel, call, say
-    from tests.unit.test_audit import delete_file, send_email
+    from tests.reporting.test_audit_log import delete_file, send_email
 
     model = ScriptedChatModel(
         [

@@ -12,7 +12,7 @@ import pytest
 import hitl_sim
 from hitl_sim.errors import ERRORS_DOC, HitlSimError, ThreadError, UnknownName
 
-REFERENCE = (Path(__file__).parents[2] / ERRORS_DOC).read_text()
+REFERENCE = (Path(__file__).parents[1] / ERRORS_DOC).read_text()
 OPTIONAL = ("hitl_sim.pytest_plugin", "hitl_sim.fuzzing.strategies")
 
 

@@ -27,7 +27,7 @@ from hitl_sim import (
     update,
 )
 from hitl_sim.errors import ScenarioError
-from tests.unit.test_driver import agent
+from tests.driving.test_simulate import agent
 
 
 class State(TypedDict, total=False):

@@ -12,8 +12,8 @@ import pytest
 from hitl_sim import answer, approve
 from hitl_sim.durability import Ledger, crash_during_resume
 
-CHAIN = "tests.durable.agents:build_review_chain_agent"
-REVIEWS = "tests.durable.agents:build_two_review_graph"
+CHAIN = "tests.durability.agents:build_review_chain_agent"
+REVIEWS = "tests.durability.agents:build_two_review_graph"
 BOTH = pytest.mark.hitl_checkpointer("sqlite", "postgres")
 
 
@@ -225,7 +225,7 @@ def test_record_once_records_a_key_once(tmp_path):
 
 
 def test_the_kill_trials_run_and_no_verdict_is_wrong(capsys):
-    from tests.durable import kill_trials
+    from tests.durability import kill_trials
 
     assert kill_trials.main(["--trials", "2", "--seed", "5"]) == 0
     out = capsys.readouterr().out.splitlines()

@@ -16,11 +16,11 @@ from hitl_sim.driving.api import resume
 from hitl_sim.durability import Ledger, checkpoint_store, simulate_with_restarts
 from hitl_sim.durability.restart import outcome, outcome_differences
 from hitl_sim.errors import InvalidArgument
-from tests.durable.agents import build_cleanup_agent
+from tests.durability.agents import build_cleanup_agent
 
 ALL = ("memory", "sqlite", "postgres")
 PERSISTENT = ("sqlite", "postgres")
-AGENT = "tests.durable.agents:build_cleanup_agent"
+AGENT = "tests.durability.agents:build_cleanup_agent"
 DECISIONS = [edit(path="/srv/a.bak"), reject("not by email")]
 
 
@@ -175,7 +175,7 @@ def test_process_restart_needs_an_importable_factory():
         simulate_with_restarts(local_factory, "go", [approve()], restart="process")
     assert str(raised.value) == (
         f"restart='process' needs a factory another process can import; {local_factory!r} is "
-        "'tests.durable.test_restarts:test_process_restart_needs_an_importable_factory.<locals>"
+        "'tests.durability.test_restarts:test_process_restart_needs_an_importable_factory.<locals>"
         ".local_factory'. Define it at the top level of an importable module and pass it (or "
         "'module:function')."
     )
@@ -183,11 +183,11 @@ def test_process_restart_needs_an_importable_factory():
 
 def test_process_restart_names_a_factory_that_does_not_exist():
     with pytest.raises(InvalidArgument) as raised:
-        simulate_with_restarts("tests.durable.agents:nope", "go", [approve()], restart="process")
+        simulate_with_restarts("tests.durability.agents:nope", "go", [approve()], restart="process")
     assert str(raised.value) == (
-        "factory='tests.durable.agents:nope' does not name a function (AttributeError: module "
-        "'tests.durable.agents' has no attribute 'nope'). Expected 'module:function', importable "
-        "from a new process, e.g. 'tests.agents:build_agent'."
+        "factory='tests.durability.agents:nope' does not name a function (AttributeError: module "
+        "'tests.durability.agents' has no attribute 'nope'). Expected 'module:function', "
+        "importable from a new process, e.g. 'tests.agents:build_agent'."
     )
 
 
@@ -240,7 +240,7 @@ def test_a_resume_process_on_another_store_is_reported_not_started_afresh(tmp_pa
     ledger = Ledger(tmp_path / "effects.jsonl")
     with pytest.raises(ThreadError) as raised:
         simulate_with_restarts(
-            "tests.durable.agents:build_forgetful_agent",
+            "tests.durability.agents:build_forgetful_agent",
             "Clean up /srv/a",
             DECISIONS,
             checkpointer="sqlite",
@@ -282,7 +282,7 @@ from hitl_sim import approve
 from hitl_sim.durability import checkpoint_store
 from hitl_sim.driving.api import resume
 from hitl_sim.durability.restart import clock_for_resume
-from tests.durable.agents import build_cleanup_agent
+from tests.durability.agents import build_cleanup_agent
 
 path, ledger, thread, moved = sys.argv[1:5]
 with checkpoint_store("sqlite", path=path) as store, store.open() as saver:

@@ -223,7 +223,7 @@ def test_asimulate_runs_an_agent_on_the_async_saver(kind, tmp_path):
     if kind == "postgres" and postgres_url() is None:
         pytest.skip(f"no PostgreSQL server configured ({POSTGRES_URL_ENV})")
     from hitl_sim import approve, asimulate
-    from tests.durable.agents import build_cleanup_agent
+    from tests.durability.agents import build_cleanup_agent
 
     async def run_it():
         async with aopen_checkpointer(kind, directory=tmp_path) as saver:

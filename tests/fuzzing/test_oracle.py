@@ -1,6 +1,6 @@
 """The oracle's predictions, pinned against the observed middleware behaviour (semantics §1-§5).
 
-The property suite (tests/property) compares the oracle with real agents; these tests pin the
+The property suite (tests/fuzzing) compares the oracle with real agents; these tests pin the
 exact texts and errors it predicts, so a wrong prediction cannot hide behind a wrong agent.
 """
 

@@ -8,7 +8,7 @@ from hitl_sim import approve, edit, reject, respond, unchecked
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.fuzzing.bench import FuzzAgent, OracleMismatch, PlannedTurn, RunPlan
 from hitl_sim.fuzzing.oracle import HitlConfig
-from tests.unit.test_oracle import D1, E1, E2, GATES, R1, R2, TOOLS
+from tests.fuzzing.test_oracle import D1, E1, E2, GATES, R1, R2, TOOLS
 
 AGENTS = {mode: FuzzAgent(TOOLS, GATES, interrupt_mode=mode) for mode in ("batched", "per_call")}
 

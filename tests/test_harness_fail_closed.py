@@ -42,7 +42,7 @@ def test_leaving_the_block_with_a_failed_run_raises(mode):
         "The test did not say it expects an error, and did not look at run.error.",
     ]
     line = lookup.func.__code__.co_firstlineno + 3  # the lookup's `return` line
-    assert lines[2].endswith(f"test_facade_fail_closed.py:{line} in lookup).")
+    assert lines[2].endswith(f"test_harness_fail_closed.py:{line} in lookup).")
 
 
 def test_an_expected_or_inspected_failure_passes_and_hitl_reads_do_not_count():

@@ -46,7 +46,7 @@ def test_defaults_apply_and_explicit_arguments_win():
     assert sim.verdict() is None
 
 
-def test_models_built_through_the_facade_must_be_used_up():
+def test_models_built_through_the_harness_must_be_used_up():
     sim = HitlSim()
     sim.simulate(build_agent([say("hi")]), "hello")
     sim.model([say("never asked")])

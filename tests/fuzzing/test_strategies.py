@@ -21,7 +21,7 @@ from hitl_sim.fuzzing.strategies import (
 )
 from hitl_sim.interrupts import PendingInterrupt
 from hitl_sim.reviewing.validation import problems
-from tests.unit.test_oracle import BATCHED, PER_CALL, TOOLS, send_email
+from tests.fuzzing.test_oracle import BATCHED, PER_CALL, TOOLS, send_email
 
 FAST = settings(max_examples=40, deadline=None, database=None)
 E1 = Call("send_email", {"to": "bob", "body": "hi"}, "e1")

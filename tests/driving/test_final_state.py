@@ -16,7 +16,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_sim import ScriptedChatModel, answer, approve, asimulate, call, edit, say, simulate
 from tests.agents import read_file, send_email
-from tests.unit.test_driver_graphs import ask, compiled, first, second
+from tests.driving.test_graphs import ask, compiled, first, second
 
 
 def edited_agent():

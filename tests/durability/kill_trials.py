@@ -1,8 +1,8 @@
 """SIGKILL trials: kill a resume at random moments and check every statement a `CrashReport`
 makes against what the thread really does.
 
-    python -m tests.durable.kill_trials --trials 50 --checkpointer sqlite
-    HITL_SIM_POSTGRES_URL=... python -m tests.durable.kill_trials --checkpointer postgres
+    python -m tests.durability.kill_trials --trials 50 --checkpointer sqlite
+    HITL_SIM_POSTGRES_URL=... python -m tests.durability.kill_trials --checkpointer postgres
 
 Each trial pauses `build_review_chain_agent` at its first review (delete_file, with an ungated
 lookup beside it), approves it in a new process and SIGKILLs that process at a random moment
@@ -40,9 +40,9 @@ from hitl_sim.durability.crash import CrashReport, crash_during_resume
 from hitl_sim.durability.restart import clock_for_resume
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.interrupts import pending_in
-from tests.durable.agents import build_review_chain_agent
+from tests.durability.agents import build_review_chain_agent
 
-AGENT = "tests.durable.agents:build_review_chain_agent"
+AGENT = "tests.durability.agents:build_review_chain_agent"
 WHEN = ("delete_file:start", "lookup:start", "delete_file", "lookup")
 GATED = ("delete_file", "send_email")
 TABLES = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
@@ -217,7 +217,7 @@ def figures(trials: list[Trial]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.durable.kill_trials")
+    parser = argparse.ArgumentParser(prog="python -m tests.durability.kill_trials")
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--checkpointer", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--seed", type=int, default=13)

@@ -34,7 +34,7 @@ from hitl_sim import (
 from hitl_sim.checking import capture_log, cross_check
 from hitl_sim.driving.api import resume
 from tests.agents import send_email
-from tests.unit.test_driver import three_calls
+from tests.driving.test_simulate import three_calls
 
 MODES = ["batched", "per_call"]
 

@@ -30,7 +30,7 @@ from hitl_sim import (
 from hitl_sim.driving import gates_of
 from hitl_sim.driving.gates import agents_of
 from tests.agents import delete_file, send_email
-from tests.unit.test_driver import agent, three_calls
+from tests.driving.test_simulate import agent, three_calls
 
 CLEANER = {
     "name": "cleaner",

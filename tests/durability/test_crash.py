@@ -8,7 +8,7 @@ import pytest
 from hitl_sim import approve
 from hitl_sim.durability import CrashReport, Ledger, crash_during_resume
 
-AGENT = "tests.durable.agents:build_slow_archive_agent"
+AGENT = "tests.durability.agents:build_slow_archive_agent"
 
 
 @pytest.mark.hitl_checkpointer("sqlite", "postgres")
