@@ -11,9 +11,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Unpack
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Unpack
 
 if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, BaseMessage
@@ -71,6 +72,14 @@ class ToolExecution:
     error: str | None
     resume: int
     agent: str | None = None
+
+
+PolicyNotes: TypeAlias = dict[str, tuple[str | None, Mapping[str, Any]]]
+"""Tool call id -> (scripted reason, arguments classified)."""
+
+POLICY_NOTES: ContextVar[PolicyNotes | None] = ContextVar("hitl_sim_policy_notes", default=None)
+"""Where a hitl-sim decision model notes each call it classified, while the driver records a
+run (the driver sets it, `hitl_sim.models.decision` writes it): what a `PolicyBlock` carries."""
 
 
 @dataclass(frozen=True)
@@ -334,12 +343,6 @@ class Run:
         from hitl_sim.reporting.audit_log import AuditLog
 
         return AuditLog.from_run(self)
-
-    def snapshot_view(self, **options: Any) -> str:
-        """The normalised snapshot text (`hitl_sim.reporting.snapshot_text(run, **options)`)."""
-        from hitl_sim.reporting.snapshots import snapshot_text
-
-        return snapshot_text(self, **options)
 
     def __str__(self) -> str:
         return self.timeline()

@@ -29,7 +29,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langgraph.errors import GraphBubbleUp
 
-from hitl_sim.run import ModelRequest, SideEffect, Step, ToolExecution
+from hitl_sim.run import POLICY_NOTES, ModelRequest, PolicyNotes, SideEffect, Step, ToolExecution
 
 if TYPE_CHECKING:
     from langchain_core.messages import AIMessage, BaseMessage
@@ -94,9 +94,8 @@ class Recorder:
         self.delegated: dict[str, str] = {}
         """Task namespace ('tools:<task id>') -> the subagent a deep agent's `task` tool ran
         there: how a raw interrupt raised inside a subagent is attributed."""
-        self.policy_notes: dict[str, tuple[str | None, Mapping[str, Any]]] = {}
-        """Tool call id -> (scripted reason, arguments classified) for calls a hitl-sim decision
-        model classified: what a `PolicyBlock` carries."""
+        self.policy_notes: PolicyNotes = {}
+        """The calls a hitl-sim decision model classified (through `POLICY_NOTES`)."""
         self.raised: list[tuple[BaseException, str]] = []
         """Each exception a tool raised itself, with the tool's name: how a tool's own failure
         is told from a poisoned answer."""
@@ -117,11 +116,6 @@ class Recorder:
     def get(self, key: object) -> _Open | None:
         with self._lock:
             return self._open.get(key)
-
-    def note_policy(self, call_id: str, reason: str | None, args: Mapping[str, Any]) -> None:
-        """A hitl-sim decision model classified this call (see `hitl_sim.models.decision`)."""
-        with self._lock:
-            self.policy_notes[call_id] = (reason, dict(args))
 
     def side_effect(self, name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         record = _Open("side_effect", now(), self.resume, name, dict(kwargs))
@@ -353,11 +347,13 @@ class Capture(BaseCallbackHandler):
 def recording(recorder: Recorder, watch: tuple[Spy[Any, Any], ...] = ()) -> Iterator[None]:
     """Make `recorder` the run that spies report to, in this context and for `watch`."""
     token = _ACTIVE.set(recorder)
+    notes = POLICY_NOTES.set(recorder.policy_notes)
     for spy in watch:
         spy.attached = recorder
     try:
         yield
     finally:
+        POLICY_NOTES.reset(notes)
         _ACTIVE.reset(token)
         for spy in watch:
             spy.attached = None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from pydantic import PrivateAttr
 
 from hitl_sim.errors import InvalidArgument, ScenarioError, ScriptExhausted, UnusedScript
+from hitl_sim.run import POLICY_NOTES
 
 if TYPE_CHECKING:
     from langchain_core.decisions import BaseDecisionModel as _Base
@@ -364,14 +365,12 @@ def _answer(question: Any, value: Any, label: str) -> Any:
 
 def _note_for_run(request: DecisionRequest, scripted: Any) -> None:
     """Tell the run being simulated what the policy was shown and the scripted reason."""
-    from hitl_sim.driving.capture import _ACTIVE
-
-    recorder = _ACTIVE.get()
+    notes = POLICY_NOTES.get()
     call = request.tool_call
-    if recorder is None or call is None:
+    if notes is None or call is None:
         return
     reason = scripted.reason if isinstance(scripted, Verdict) else None
-    recorder.note_policy(str(call.get("id")), reason, call.get("args") or {})
+    notes[str(call.get("id"))] = (reason, dict(call.get("args") or {}))
 
 
 def _call_text(call: Mapping[str, Any]) -> str:

@@ -4,7 +4,7 @@
 results, the other state keys, the audit log) that is byte-identical for the same scenario on
 every run. Use it three ways:
 
-- with syrupy's own `snapshot` fixture: `assert run.snapshot_view() == snapshot`, or, after the
+- with syrupy's own `snapshot` fixture: `assert snapshot_text(run) == snapshot`, or, after the
   conftest recipe below, `assert run == snapshot`;
 - with any text file: `assert_snapshot_file(run, path, update=...)` (scenario files use this);
 - as data: `snapshot_data(run)`.

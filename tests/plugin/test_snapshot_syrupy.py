@@ -28,6 +28,7 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from hitl_sim import ScriptedChatModel, call, edit, reject, say, simulate
+from hitl_sim.reporting import snapshot_text
 
 
 @tool
@@ -65,7 +66,7 @@ def test_cleanup(snapshot):
 
 
 def test_cleanup_messages(snapshot):
-    assert cleanup().snapshot_view(include=("messages",)) == snapshot
+    assert snapshot_text(cleanup(), include=("messages",)) == snapshot
 """
 
 

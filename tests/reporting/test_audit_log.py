@@ -27,7 +27,7 @@ from hitl_sim import (
     simulate,
     unchecked,
 )
-from hitl_sim.reporting import AuditLog
+from hitl_sim.reporting import AuditLog, snapshot_text
 from hitl_sim.run import RunError, Step
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -264,12 +264,13 @@ def test_the_same_scenario_gives_the_same_bytes_in_process():
     assert first.audit.to_jsonl() == second.audit.to_jsonl()
     assert first.audit == second.audit
     assert first.audit != cleanup_run(to="ceo@example.com").audit
-    assert first.snapshot_view() == second.snapshot_view()
+    assert snapshot_text(first) == snapshot_text(second)
 
 
 SCRIPT = (
-    "import sys; from tests.reporting.test_audit_log import cleanup_run; run = cleanup_run(); "
-    "sys.stdout.write(run.audit.to_jsonl() + run.snapshot_view())"
+    "import sys; from tests.reporting.test_audit_log import cleanup_run; "
+    "from hitl_sim.reporting import snapshot_text; run = cleanup_run(); "
+    "sys.stdout.write(run.audit.to_jsonl() + snapshot_text(run))"
 )
 
 
@@ -286,7 +287,7 @@ def test_the_same_scenario_gives_the_same_bytes_in_separate_processes():
     outputs = [process.communicate(timeout=120)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0]
     run = cleanup_run()
-    assert outputs[0] == outputs[1] == (run.audit.to_jsonl() + run.snapshot_view()).encode()
+    assert outputs[0] == outputs[1] == (run.audit.to_jsonl() + snapshot_text(run)).encode()
 
 
 def test_the_log_is_a_sequence_of_events():

@@ -19,7 +19,7 @@ from tests.reporting.test_audit_log import agent, cleanup_run
 
 
 def test_a_run_snapshots_with_syrupy_as_its_normalised_text(snapshot):
-    assert cleanup_run().snapshot_view() == snapshot
+    assert snapshot_text(cleanup_run()) == snapshot
 
 
 def test_the_matcher_lets_syrupy_take_the_run_itself(snapshot):
