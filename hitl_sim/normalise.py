@@ -487,6 +487,17 @@ class Normaliser:
         return value
 
 
+def message_text(message: Any) -> str:
+    """The text of a message (or of its `content`): a string as is; a list of content blocks as
+    their text parts (strings, and the `text` of text blocks), joined by newlines; tool-call,
+    image and other blocks carry no text and are left out."""
+    content = getattr(message, "content", message)
+    if isinstance(content, list):
+        parts = [part.get("text") if isinstance(part, Mapping) else part for part in content]
+        return "\n".join(part for part in parts if isinstance(part, str))
+    return content if isinstance(content, str) else str(content)
+
+
 def timestamp(moment: datetime) -> str:
     """ISO 8601 in UTC with a `Z` (a naive time is taken as UTC, as freezegun gives it)."""
     if moment.tzinfo is not None:

@@ -12,11 +12,12 @@ from typing import Annotated, Literal, TypedDict
 
 import pydantic
 import pytest
+from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
 from langgraph.errors import GraphRecursionError, InvalidUpdateError
 from langgraph.graph import END, START, StateGraph
 
-from hitl_sim.normalise import Normaliser, stable_text
+from hitl_sim.normalise import Normaliser, message_text, stable_text
 
 PYDANTIC_2_13_UNION_TAG = (
     "1 validation error for tagged-union[ApproveDecision,RejectDecision]\n"
@@ -135,3 +136,19 @@ def test_the_normaliser_applies_it_to_every_string_it_emits() -> None:
     assert norm.finish(data) == {
         "error": "ValueError: see https://errors.pydantic.dev/<version>/v/missing"
     }
+
+
+def test_a_message_text_is_its_text_parts_whatever_the_content_shape():
+    blocks = [
+        {"type": "text", "text": "with reason: keep b"},
+        {"type": "tool_use", "id": "call_1", "name": "rm", "input": {"path": "/b"}},
+        "and a plain part",
+        {"type": "image", "url": "https://example.com/x.png"},
+    ]
+
+    assert message_text(ToolMessage(content=blocks, tool_call_id="call_1")) == (
+        "with reason: keep b\nand a plain part"
+    )
+    assert message_text(AIMessage(content="done")) == "done"
+    assert message_text(blocks[:1]) == "with reason: keep b"
+    assert message_text(7) == "7"

@@ -503,22 +503,3 @@ def compiled_subagent_approval(
     )
     graph: Graph = create_deep_agent(model=model, subagents=[compiled], checkpointer=checkpointer)
     return graph
-
-
-STYLES = {
-    "simple_approval": simple_approval,
-    "approval_with_modification": approval_with_modification,
-    "multi_level_approval": multi_level_approval,
-    "tool_call_review": tool_call_review,
-    "selective_review": selective_review,
-    "state_editing": state_editing,
-    "feedback_loop": feedback_loop,
-    "interrupt_before": interrupt_before,
-    "interrupt_after": interrupt_after,
-    "multiple_interrupts": multiple_interrupts,
-    "parallel_branches": parallel_branches,
-    "approval_deadline": approval_deadline,
-    "typed_confirmation": typed_confirmation,
-    "compiled_subagent_approval": compiled_subagent_approval,
-}
-"""Every style by name."""

@@ -52,6 +52,7 @@ from hitl_sim.checking.app_audit import app_audit_violations
 from hitl_sim.checking.violation import Violation
 from hitl_sim.decisions import MIDDLEWARE_DECISIONS
 from hitl_sim.errors import CheckFailed, InvalidArgument
+from hitl_sim.normalise import message_text
 from hitl_sim.order import made_between, ran_before_review, step_index, turn_of
 
 if TYPE_CHECKING:
@@ -504,18 +505,6 @@ def _result_lost(run: Run) -> list[Violation]:
     ]
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            block if isinstance(block, str) else str(block.get("text", block))
-            for block in content
-            if isinstance(block, str | dict)
-        )
-    return str(content)
-
-
 def _reason_not_delivered(run: Run) -> list[Violation]:
     found: list[Violation] = []
     for record in run.decisions:
@@ -543,7 +532,7 @@ def _reason_not_delivered(run: Run) -> list[Violation]:
                 )
             continue
         request = later[0]
-        if not any(message in _text(m.content) for m in request.messages):
+        if not any(message in message_text(m) for m in request.messages):
             found.append(
                 Violation(
                     "reason_not_delivered",
@@ -552,7 +541,7 @@ def _reason_not_delivered(run: Run) -> list[Violation]:
                     (
                         _decided(record),
                         *(
-                            f"sent: {type(m).__name__}: {_text(m.content)[:120]!r}"
+                            f"sent: {type(m).__name__}: {message_text(m)[:120]!r}"
                             for m in request.messages[-4:]
                         ),
                     ),
@@ -852,7 +841,7 @@ def _edit_not_told(run: Run) -> list[Violation]:
         notices = {_notices(execution.name, execution.args)}
         if edited_name is not None:
             notices.add(_notices(edited_name, edited_args))
-        if any(n in _text(m.content) for m in replies for n in notices):
+        if any(n in message_text(m) for m in replies for n in notices):
             continue
         original = _call_text(str(shown.get("name")), shown.get("args") or {})
         found.append(
@@ -867,7 +856,7 @@ def _edit_not_told(run: Run) -> list[Violation]:
                 (
                     _decided(record),
                     _ran(execution),
-                    *(f"sent: ToolMessage: {_text(m.content)[:120]!r}" for m in replies),
+                    *(f"sent: ToolMessage: {message_text(m)[:120]!r}" for m in replies),
                 ),
             )
         )

@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hitl_sim.normalise import message_text
+
 if TYPE_CHECKING:
     from hitl_sim.checking.violation import Violation
     from hitl_sim.frontends.prompts import Prompt
@@ -61,7 +63,7 @@ def compare(run: Run, expect: ExpectSpec) -> list[str]:
     failures += [
         f"model_saw: no model request contained {text!r}."
         for text in expect.model_saw
-        if not any(text in _content(m) for r in run.model_requests for m in r.messages)
+        if not any(text in message_text(m) for r in run.model_requests for m in r.messages)
     ]
     for key, wanted in expect.state.items():
         got = run.final_state.get(key, _MISSING)
@@ -120,18 +122,9 @@ def _executed_failures(run: Run, expect: ExpectSpec) -> list[str]:
     return ["\n".join(lines)]
 
 
-def _content(message: Any) -> str:
-    content = getattr(message, "content", message)
-    if isinstance(content, list):
-        return "".join(
-            part.get("text", "") if isinstance(part, Mapping) else str(part) for part in content
-        )
-    return str(content)
-
-
 def _final_text(run: Run) -> str | None:
     messages = run.messages
-    return _content(messages[-1]) if messages else None
+    return message_text(messages[-1]) if messages else None
 
 
 def _text_failures(label: str, got: str | None, spec: TextSpec) -> list[str]:

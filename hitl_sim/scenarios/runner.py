@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hitl_sim.decisions import MIDDLEWARE_DECISIONS
+from hitl_sim.errors import UnusedScript
 from hitl_sim.scenarios.expect import compare, error_failures
 from hitl_sim.scenarios.loader import load_scenario
 from hitl_sim.scenarios.schema import ExpectSpec, FrontEndSpec, ReviewerSpec, Scenario, StepSpec
@@ -342,14 +343,10 @@ def _step(
 
 
 def _script_used(model: ScriptedChatModel, result: ScenarioResult) -> None:
-    left = model.remaining_by_agent
-    unused = {agent: turns for agent, turns in left.items() if turns}
-    if unused:
-        listed = "; ".join(f"{agent}: {turns!r}" for agent, turns in unused.items())
-        result.failures.append(
-            f"model script: the run finished with scripted turns nobody asked for ({listed}). "
-            "Remove them, or find out why the agent stopped early."
-        )
+    try:
+        model.assert_consumed()
+    except UnusedScript as unused:
+        result.failures.append(f"model script: {unused}")
 
 
 def _snapshot(scenario: Scenario, run: Run, update: bool, result: ScenarioResult) -> None:

@@ -273,8 +273,9 @@ def test_leftover_model_turns_fail_a_finished_run(tmp_path):
     path = write(tmp_path, EMAIL_AGENT + "  - say: never asked\nreviewer: [approve]\n")
     (failure,) = run_scenario(path).failures
     assert failure == (
-        "model script: the run finished with scripted turns nobody asked for (main: "
-        "[say('never asked')]). Remove them, or find out why the agent stopped early."
+        "model script: ScriptedChatModel has 1 scripted turn the agent never asked for:\n"
+        "- agent 'main' turn 3: say('never asked')\n"
+        "Remove them from the script, or find out why the agent stopped early."
     )
 
 
