@@ -192,6 +192,25 @@ def _payload_type(record: DecisionRecord) -> str | None:
 
 
 def _decision_for(run: Run, execution: ToolExecution) -> DecisionRecord | None:
+    """The tool-review decision that covers this execution, if any.
+
+    An execution with a call id has the latest decision for its call (see `_latest_decision`).
+    One without (a tool invoked directly, say by another tool) is matched by name and arguments,
+    and a decision covers one execution: once the call it decided has run, it is used up, so a
+    later direct run of the same call is not approved by it.
+    """
+    found = _latest_decision(run, execution)
+    if found is None or execution.call_id is not None:
+        return found
+    for earlier in run.executed:
+        if earlier is execution:
+            break
+        if earlier.error is None and _latest_decision(run, earlier) is found:
+            return None
+    return found
+
+
+def _latest_decision(run: Run, execution: ToolExecution) -> DecisionRecord | None:
     """The latest tool-review decision for this execution's call, sent no later than it ran.
 
     Models may reuse call ids across turns: a decision is for this execution only if no model
@@ -244,11 +263,17 @@ def _unapproved_call(run: Run) -> list[Violation]:
             gated = _gated_for(run, execution)
             if execution.name in gated:
                 allowed = ", ".join(gated[execution.name]) or "no decision types"
+                why = (
+                    "it ran without a call id (invoked directly, e.g. by another tool), and the "
+                    "approval of the same call was used up when that call ran"
+                    if record is None and _latest_decision(run, execution) is not None
+                    else "the reviewer was never asked about it"
+                )
                 found.append(
                     Violation(
                         "unapproved_call",
                         f"{execution.name} is gated ({allowed}) but ran with no approve or edit "
-                        "decision for the call: the reviewer was never asked about it.",
+                        f"decision for the call: {why}.",
                         (_ran(execution), *_asked(run)),
                     )
                 )
@@ -280,12 +305,18 @@ def _unapproved_call(run: Run) -> list[Violation]:
                 )
             )
             continue
-        if (
-            kind == "approve"
-            and action is not None
-            and execution.name == action.name
-            and dict(execution.args) != dict(action.args)
-        ):
+        if kind == "approve" and action is not None and execution.name != action.name:
+            found.append(
+                Violation(
+                    "unapproved_call",
+                    f"{execution.name} ran on the approval of another tool: the reviewer "
+                    f"approved {action.name}, and {execution.name} ran in its place under the "
+                    "same call id, never reviewed itself.",
+                    (_decided(record), _ran(execution)),
+                )
+            )
+            continue
+        if kind == "approve" and action is not None and dict(execution.args) != dict(action.args):
             found.append(
                 Violation(
                     "unapproved_call",
@@ -407,8 +438,10 @@ def _approved_call_dropped(run: Run) -> list[Violation]:
         if _blocked_after(run, record) is not None:
             continue  # not dropped: a policy refused it (approved_call_blocked)
         decided = step_index(run, record)
+        name = (_edited(record)[0] if _payload_type(record) == "edit" else None) or action.name
         if not any(
             e.call_id == action.tool_call_id
+            and e.name in (name, action.name)
             and e.resume >= record.resume
             and not made_between(run, decided, step_index(run, e), e.call_id)
             for e in run.executed
@@ -417,11 +450,17 @@ def _approved_call_dropped(run: Run) -> list[Violation]:
                 Violation(
                     "approved_call_dropped",
                     f"The reviewer approved {action.name} (call {action.tool_call_id!r}) but it "
-                    "never ran.",
+                    "never ran" + _ran_instead(run, record, action.tool_call_id) + ".",
                     (_decided(record),),
                 )
             )
     return found
+
+
+def _ran_instead(run: Run, record: DecisionRecord, call_id: str | None) -> str:
+    approved = record.action.name if record.action is not None else None
+    others = sorted({e.name for e in run.executed if e.call_id == call_id} - {approved})
+    return f": {', '.join(others)} ran under its call id instead" if others else ""
 
 
 def _approved_call_blocked(run: Run) -> list[Violation]:
