@@ -159,6 +159,13 @@ def edit(
         raise InvalidArgument(
             "edit() got arguments both as a mapping and as keywords; pass them one way."
         )
+    if not target and not args:
+        raise InvalidArgument(
+            "edit() with no arguments changes nothing, so it would be an approve() by another "
+            "name. Pass the arguments to change (edit(path='/tmp/safe')), a tool to redirect to "
+            "(edit('tool_name', {...})), or use approve(); edit({}) says on purpose that the "
+            "call is edited to itself."
+        )
     if name == "":
         raise InvalidValue("edit('', ...) redirects to a tool with an empty name. Name the tool.")
     return Decision(

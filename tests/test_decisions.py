@@ -48,9 +48,15 @@ def test_identity_and_latency():
         (lambda: approve(after="soon"), "after='soon' is not a latency."),
         (lambda: edit(1, 2, 3), "edit(1, 2, 3) is not an edit."),
         (lambda: edit({"a": 1}, b=2), "edit() got arguments both as a mapping and as keywords"),
+        (lambda: edit(), "edit() with no arguments changes nothing"),
+        (lambda: edit(by="ops"), "edit() with no arguments changes nothing"),
         (lambda: respond(None), "respond() takes the reply text as a str, got None."),
     ],
 )
 def test_bad_arguments_say_what_was_expected(call, message):
     with pytest.raises(InvalidArgument, match="^" + re.escape(message)):
         call()
+
+
+def test_an_edit_to_itself_on_purpose_is_an_edit():
+    assert (edit({}).type, edit({}).args) == ("edit", {})
