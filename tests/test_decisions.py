@@ -49,7 +49,7 @@ def test_identity_and_latency():
         (lambda: edit(1, 2, 3), "edit(1, 2, 3) is not an edit."),
         (lambda: edit({"a": 1}, b=2), "edit() got arguments both as a mapping and as keywords"),
         (lambda: edit(), "edit() with no arguments changes nothing"),
-        (lambda: edit(by="ops"), "edit() with no arguments changes nothing"),
+        (lambda: edit(by="ops"), "edit() with no arguments changes nothing, so"),
         (lambda: respond(None), "respond() takes the reply text as a str, got None."),
     ],
 )
