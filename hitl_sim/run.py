@@ -258,6 +258,9 @@ class Run:
     declared_gates: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """What the test itself declared with `gated=` (tool -> allowed decisions): gated wherever
     the call runs, whatever each agent's own config says."""
+    known_tools: frozenset[str] = frozenset()
+    """The tool names hitl-sim found in the graph before it ran (its `ToolNode`s, subgraphs,
+    subagents, agents its tools call: `hitl_sim.driving.gates.graph_tools`)."""
     checked: bool = False
     """`check()` was called on this run (the pytest plugin then skips its teardown check)."""
     redact: frozenset[str] | None = None
@@ -307,6 +310,31 @@ class Run:
         deep agent's subagent by name; agents that gate all their tools are left out). A tool
         here runs without review unless the test's `gated=` names it."""
         return {agent: own.ungated for agent, own in self.agent_gates.items() if own.ungated}
+
+    @property
+    def tools_seen(self) -> frozenset[str]:
+        """Every tool name the run knows of: the tools found in the graph before it ran
+        (`known_tools`), the tools bound to each model call, and the calls that ran, were put
+        to the reviewer or were blocked."""
+        seen = set(self.known_tools)
+        seen.update(tool for request in self.model_requests for tool in request.tools)
+        seen.update(execution.name for execution in self.executed)
+        seen.update(action.name for pending in self.interrupts for action in pending.actions)
+        seen.update(block.name for block in self.blocked)
+        return frozenset(seen)
+
+    @property
+    def unmatched_gated(self) -> tuple[str, ...]:
+        """`gated=` names that no tool matched in a finished run: none of `tools_seen` (not a
+        tool found in the graph, bound to a model, run, reviewed or blocked). Such a name gates
+        nothing, so the tool it meant (a typo: 'delet_file') ran unjudged. Empty while the run
+        is pending or failed (the tool may come later). A graph whose tools are all known before
+        it runs refuses such a name up front (`UnknownName`); this is what is left for graphs
+        whose nodes call plain functions."""
+        if self.status != "finished":
+            return ()
+        seen = self.tools_seen
+        return tuple(tool for tool in self.declared_gates if tool not in seen)
 
     @property
     def ran_before_review(self) -> list[ToolExecution]:

@@ -215,6 +215,8 @@ def _render(run: Run) -> str:
         f"  ungated tools{_agent(agent)}: {', '.join(tools)}"
         for agent, tools in run.ungated_tools.items()
     )
+    if run.unmatched_gated:
+        lines.append(f"  gated= names no tool the run saw: {', '.join(run.unmatched_gated)}")
     for step in run.steps:
         when = _offset(step.at, start) if start is not None else ""
         body = _line(step, early)

@@ -41,6 +41,25 @@ def _unknown_names(head: str, found: list[str], fix: str) -> UnknownName:
     return error
 
 
+def _gated_names_no_tool(who: str, unknown: list[str], tools: list[str]) -> UnknownName:
+    from hitl_sim.reviewing.validation import nearest
+
+    listed = ", ".join(sorted(tools)) or "none"
+    found = []
+    for name in unknown:
+        match = nearest(name, tools)
+        hint = f"; nearest match for {name!r}: {match!r}" if match is not None else ""
+        found.append(f"gated= name {name!r} is no tool of the graph. Its tools: {listed}{hint}.")
+    return _unknown_names(
+        f"{who} got gated= names that are no tool of the graph, so the run was not started: "
+        "such a name gates nothing, and the tool it meant would run with no check that a human "
+        "approved it.",
+        found,
+        "Fix the names in gated= (each tool's own name, as the model calls it; the tools of "
+        "the graph's subgraphs and subagents count).",
+    )
+
+
 def _nothing_pending(thread_id: str, head: StateSnapshot) -> ThreadError:
     if head.created_at is None:
         return ThreadError(

@@ -22,6 +22,8 @@ from hitl_sim.driving._messages import (
     _DISCARDED,
     _LOST,
     _cannot_recover,
+    _describe_payload,
+    _gated_names_no_tool,
     _nothing_pending,
     _ran_text,
     _stuck_on_failure,
@@ -239,6 +241,7 @@ class _Session:
         self.input = _as_input(input)
         self.responder = _responder(reviewer, expect_pending)
         _check_reviewer_names(self.responder, graph)
+        tools = _check_gated_names(gated, graph, who)
         self.mode = mode
         self.max_resumes = max_resumes
         self.start = _clock_start(clock)
@@ -256,6 +259,7 @@ class _Session:
         self.run.declared_gates = _gated(None, gated, self.run.declared_gates)
         self.run.gated = _gated(graph, gated, self.run.gated)
         self.run.agent_gates = _agent_gates(graph)
+        self.run.known_tools = self.run.known_tools | tools
         name = getattr(graph, "name", None)  # create_agent(name=...): its records carry it
         self.run.graph_name = name if isinstance(name, str) else None
         self.declined: set[str] = set()
@@ -609,6 +613,37 @@ def _gated(
         given: Sequence[str] = MIDDLEWARE_DECISIONS if allowed is True else allowed or ()
         merged[tool] = tuple(dict.fromkeys((*merged.get(tool, ()), *given)))
     return merged
+
+
+def _check_gated_names(gated: Gated | None, graph: Any, who: str) -> frozenset[str]:
+    """Refuse `gated=` names that are no tool of a graph whose tools are all known before it
+    runs (`graph_tools(graph).complete`): such a name gates nothing, silently. The tool names
+    found, known or not all of them (the run keeps them, for `Run.unmatched_gated`)."""
+    from hitl_sim.driving.gates import graph_tools
+
+    found = graph_tools(graph)
+    names = _gated_names(gated, who)
+    unknown = [name for name in names if name not in found.tools]
+    if unknown and found.complete:
+        raise _gated_names_no_tool(who, unknown, list(found.tools))
+    return frozenset(found.tools)
+
+
+def _gated_names(gated: Gated | None, who: str) -> list[str]:
+    if gated is None:
+        return []
+    names: list[Any] = [gated] if isinstance(gated, str) else list(gated)
+    for name in names:
+        if not isinstance(name, str):  # typed as str, but a tool object is an easy slip
+            tool = getattr(name, "name", None)
+            instead = f"gated={{{tool!r}}}" if isinstance(tool, str) else "gated={'delete_file'}"
+            raise InvalidArgument(
+                f"{who} got gated= naming {_describe_payload(name)} "
+                f"({type(name).__name__}), which is not a tool name. Expected tool names: a "
+                "set or list of str, or a mapping of tool name to its allowed decisions. Fix: "
+                f"{instead}."
+            )
+    return names
 
 
 def _decision_list(decided: Any, interrupt: PendingInterrupt) -> list[Decision]:

@@ -6,11 +6,19 @@
 instances, subclasses and renamed ones included. Deep agents' subagents are reached through the
 `task` tool and their gates are merged in (a subagent's own `interrupt_on` replaces its
 parent's, per deepagents).
+
+`graph_tools(graph)` finds every tool the graph can run before it runs, through subgraph nodes,
+subagents and the agents a tool's code calls, and says whether that is all of them: what the
+driver checks `gated=` names against.
 """
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import itertools
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from hitl_sim.run import AgentGates
@@ -95,3 +103,163 @@ def gates_of(graph: Any) -> dict[str, tuple[str, ...]]:
         for tool, allowed in found.gates.items():
             merged[tool] = tuple(dict.fromkeys((*merged.get(tool, ()), *allowed)))
     return merged
+
+
+@dataclass(frozen=True)
+class GraphTools:
+    """The tools hitl-sim can find in a compiled graph before it runs (`graph_tools(graph)`)."""
+
+    tools: Mapping[str, Any]
+    """Every tool found, by name: the graph's and its subgraphs' `ToolNode`s, deep agents'
+    subagents, and agents or tools a tool's own code refers to."""
+    complete: bool
+    """True when these are all the tools the graph can run: every node is agent machinery
+    (`create_agent` / `create_react_agent` nodes, middleware hooks, `ToolNode`s) or a subgraph
+    that is complete itself, and no tool builds an agent at run time. False for a hand-written
+    node (it may call any function or agent), a graph hitl-sim cannot read, or a tool whose code
+    calls an agent builder."""
+
+
+_AGENT_MODULES = ("langchain.agents.", "langgraph.prebuilt.")
+"""Where the nodes `create_agent` and `create_react_agent` add are defined."""
+_LIBRARIES = ("langchain", "langgraph", "deepagents", "pydantic")
+_BUILDERS = frozenset(
+    {"create_agent", "create_deep_agent", "create_react_agent", "StateGraph", "entrypoint"}
+)
+"""The library functions and classes that build a graph: a tool that calls one may make an
+agent at run time, and run tools no graph shows before it runs."""
+_REFERENCE_DEPTH = 3
+"""How deep `_refer` follows the project's own functions a tool calls."""
+_MAX_ITEMS = 1000
+"""How many values of a referenced mapping or sequence `_items` looks at."""
+
+
+def graph_tools(graph: Any) -> GraphTools:
+    """The tools of `graph` and of every graph it contains or its tools refer to, and whether
+    those are all of them (`GraphTools.complete`)."""
+    tools: dict[str, Any] = {}
+    complete = _walk(graph, tools, set())
+    return GraphTools(tools, complete)
+
+
+def _is_graph(value: Any) -> bool:
+    from langgraph.pregel import Pregel
+
+    return isinstance(value, Pregel)
+
+
+def _walk(graph: Any, tools: dict[str, Any], seen: set[int]) -> bool:
+    """Add `graph`'s tools to `tools`; whether the graph can run no other tool."""
+    if id(graph) in seen:
+        return True
+    seen.add(id(graph))
+    nodes = getattr(graph, "nodes", None) if _is_graph(graph) else None
+    if not isinstance(nodes, Mapping):
+        return False  # an app's wrapper, a plain runnable: nothing to read
+    complete = True
+    for name, node in nodes.items():
+        if name == "__start__":
+            continue
+        bound = getattr(node, "bound", None)
+        if _is_graph(bound):
+            complete = _walk(bound, tools, seen) and complete
+            continue
+        found = getattr(bound, "tools_by_name", None)
+        if isinstance(found, Mapping):
+            for tool in found.values():
+                complete = _add_tool(tool, tools, seen) and complete
+            continue
+        func = getattr(bound, "func", None) or getattr(bound, "afunc", None)
+        if _is_agent_machinery(func):
+            continue
+        _refer(func, tools, seen, _REFERENCE_DEPTH)  # its tools are known, not all of them
+        complete = False
+    return complete
+
+
+def _is_agent_machinery(func: Any) -> bool:
+    from langchain.agents.middleware import AgentMiddleware
+
+    if isinstance(getattr(func, "__self__", None), AgentMiddleware):
+        return True
+    module = getattr(func, "__module__", None) or ""
+    return module.startswith(_AGENT_MODULES)
+
+
+def _add_tool(tool: Any, tools: dict[str, Any], seen: set[int]) -> bool:
+    name = getattr(tool, "name", None)
+    if isinstance(name, str):
+        tools.setdefault(name, tool)
+    complete = True
+    for func in (getattr(tool, "func", None), getattr(tool, "coroutine", None)):
+        if func is not None:
+            complete = _refer(func, tools, seen, _REFERENCE_DEPTH) and complete
+    return complete
+
+
+def _refer(func: Any, tools: dict[str, Any], seen: set[int], depth: int) -> bool:
+    """Add the tools of the graphs and tools `func`'s code refers to (closure cells, and the
+    globals its code names, following the project's own functions `depth` deep); False when it
+    refers to a graph builder (it may make an agent, and run its tools, at run time)."""
+    if depth <= 0 or not callable(func) or id(func) in seen:
+        return True
+    seen.add(id(func))
+    library = (getattr(func, "__module__", None) or "").startswith(_LIBRARIES)
+    complete = True
+    for value in _referenced(func, library):
+        for item in _items(value):
+            if _is_graph(item):
+                complete = _walk(item, tools, seen) and complete
+            elif _is_tool(item):
+                complete = _add_tool(item, tools, seen) and complete
+            elif library:
+                continue
+            elif _is_builder(item):
+                complete = False
+            elif inspect.isfunction(item) or inspect.ismethod(item):
+                complete = _refer(item, tools, seen, depth - 1) and complete
+    return complete
+
+
+def _referenced(func: Any, library: bool) -> Iterator[Any]:
+    """The values `func` can reach by name: its closure cells, and (for the project's own code,
+    not a library's) the module globals its code and nested code name."""
+    func = getattr(func, "__func__", func)
+    for cell in getattr(func, "__closure__", None) or ():
+        with contextlib.suppress(ValueError):  # an empty cell
+            yield cell.cell_contents
+    code = getattr(func, "__code__", None)
+    scope = getattr(func, "__globals__", None)
+    if library or code is None or not isinstance(scope, Mapping):
+        return
+    todo = [code]
+    while todo:
+        current = todo.pop()
+        for name in current.co_names:
+            if name in scope:
+                yield scope[name]
+        todo.extend(c for c in current.co_consts if inspect.iscode(c))
+
+
+def _items(value: Any) -> Iterator[Any]:
+    """`value`, or the values of a mapping or sequence of them (deepagents keeps its subagents
+    in a dict)."""
+    if isinstance(value, Mapping):
+        yield from itertools.islice(value.values(), _MAX_ITEMS)
+    elif isinstance(value, list | tuple | set | frozenset):
+        yield from itertools.islice(value, _MAX_ITEMS)
+    else:
+        yield value
+
+
+def _is_tool(value: Any) -> bool:
+    from langchain_core.tools import BaseTool
+
+    return isinstance(value, BaseTool)
+
+
+def _is_builder(value: Any) -> bool:
+    if not (inspect.isfunction(value) or inspect.isclass(value)):
+        return False
+    module = getattr(value, "__module__", None) or ""
+    return value.__name__ in _BUILDERS and module.startswith(_LIBRARIES)

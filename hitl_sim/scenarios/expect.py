@@ -40,6 +40,7 @@ def compare(run: Run, expect: ExpectSpec) -> list[str]:
         for name in expect.not_executed
         if name in ran
     ]
+    failures += _unseen_failures(run, expect.not_executed)
     if expect.final_message is not None:
         failures += _text_failures("final_message", _final_text(run), expect.final_message)
     if expect.error is None and run.error is not None:
@@ -80,6 +81,29 @@ def compare(run: Run, expect: ExpectSpec) -> list[str]:
 
 
 _MISSING = object()
+
+
+def _unseen_failures(run: Run, names: Sequence[str]) -> list[str]:
+    """`not_executed` names no tool of a finished run matched: such a name never runs, so the
+    expectation would hold whatever the agent did. (A graph whose tools are all known before it
+    runs is refused up front, with the file and line; this judges the others, after the run.)"""
+    from hitl_sim.reviewing.validation import nearest
+
+    if run.status != "finished":
+        return []
+    seen = run.tools_seen
+    failures = []
+    for name in names:
+        if name in seen:
+            continue
+        match = nearest(name, seen)
+        hint = f" Did you mean {match!r}?" if match is not None else ""
+        failures.append(
+            f"not_executed: {name!r} is no tool the run saw (tools found in the graph, bound to "
+            f"its models, run or reviewed: {', '.join(sorted(seen)) or 'none'}), so it never "
+            f"runs and the expectation proves nothing.{hint} Name the tool as the model calls it."
+        )
+    return failures
 
 
 def _executions(run: Run) -> str:

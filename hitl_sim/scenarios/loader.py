@@ -92,8 +92,22 @@ def where_in_file(scenario: Scenario, keys: Sequence[Any]) -> str:
     members = data.get("scenarios") if isinstance(data, Mapping) else None
     member = members.get(scenario.name) if isinstance(members, Mapping) else None
     if isinstance(member, Mapping) and keys and keys[0] in member:
-        return f"{scenario.path}:{_line(root, ('scenarios', scenario.name, *keys))}"
+        shared = keys[0] in MERGED_KEYS and not _holds(member, keys) and _holds(data, keys)
+        if not shared:  # a merged `run` / `expect` may take the key from the shared one
+            return f"{scenario.path}:{_line(root, ('scenarios', scenario.name, *keys))}"
     return f"{scenario.path}:{_line(root, keys)}"
+
+
+def _holds(data: Any, keys: Sequence[Any]) -> bool:
+    """Whether `data` has a value at `keys`."""
+    node = data
+    for key in keys:
+        found = isinstance(node, Mapping) and key in node
+        found = found or (isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node))
+        if not found:
+            return False
+        node = node[key]
+    return True
 
 
 def load_scenario(path: str | Path, name: str | None = None) -> Scenario:

@@ -154,6 +154,7 @@ def _through_front_end(scenario: Scenario, model: Any, kind: str, result: Scenar
                     saver = stack.enter_context(store.open())
                 graph = _graph(scenario, model, saver)
                 _check_contexts(scenario, graph)
+                _check_tool_names(scenario, graph)
                 driven = drive(scenario, graph, _options(scenario))
         except (ScenarioError, Unsupported):
             raise
@@ -193,6 +194,7 @@ async def _adrive_on(
 
 def _drive(graph: Any, phases: list[Phase], result: ScenarioResult) -> None:
     _check_contexts(result.scenario, graph)
+    _check_tool_names(result.scenario, graph)
     previous: Run | None = None
     for label, expect, action in phases:
         try:
@@ -205,6 +207,7 @@ def _drive(graph: Any, phases: list[Phase], result: ScenarioResult) -> None:
 
 async def _adrive(graph: Any, phases: list[Phase], result: ScenarioResult) -> None:
     _check_contexts(result.scenario, graph)
+    _check_tool_names(result.scenario, graph)
     previous: Run | None = None
     for label, expect, action in phases:
         try:
@@ -293,13 +296,64 @@ def _check_contexts(scenario: Scenario, graph: Any) -> None:
         try:
             check_context(graph, context, "the scenario")
         except ContextMismatch as mismatch:
-            key = ".".join(str(k) if isinstance(k, str) else f"[{k}]" for k in keys)
-            key = key.replace(".[", "[")
             raise ScenarioError(
-                f"{where_in_file(scenario, keys)}: {key}: {mismatch}".replace(
+                f"{where_in_file(scenario, keys)}: {_key_text(keys)}: {mismatch}".replace(
                     "Fix: drop the context,", "Fix: drop `context:`,"
                 )
             ) from None
+
+
+def _check_tool_names(scenario: Scenario, graph: Any) -> None:
+    """Refuse tool names that can hold vacuously, naming the file, line and key, before
+    anything runs: a `not_executed` name (of the run or a `then:` step) that is no tool of the
+    agent never runs, and a `run.gated` name that is no tool gates nothing. Only when every
+    tool of the graph is known before it runs (`graph_tools(graph).complete`); otherwise a
+    finished run judges `not_executed` against the tools it saw (`expect.compare`) and records
+    unknown `gated` names in `run.unmatched_gated`."""
+    from hitl_sim.driving.gates import graph_tools
+    from hitl_sim.errors import ScenarioError
+    from hitl_sim.reviewing.validation import nearest
+    from hitl_sim.scenarios.loader import where_in_file
+
+    found = graph_tools(graph)
+    if not found.complete:
+        return
+    tools = sorted(found.tools)
+    named: list[tuple[tuple[Any, ...], str, str]] = []
+    gated = scenario.run.gated or ()
+    mapping = isinstance(gated, Mapping)
+    for index, name in enumerate(gated):
+        keys = ("run", "gated", name) if mapping else ("run", "gated", index)
+        named.append((keys, name, "gates nothing, so the tool it meant runs unjudged"))
+    lists: list[tuple[tuple[Any, ...], ExpectSpec]] = [(("expect",), scenario.expect)]
+    lists += [(("then", i, "expect"), step.expect) for i, step in enumerate(scenario.then)]
+    for prefix, expect in lists:
+        for index, name in enumerate(expect.not_executed):
+            keys = (*prefix, "not_executed", index)
+            named.append(
+                (keys, name, "never runs, so the expectation holds whatever the agent does")
+            )
+    problems = []
+    for keys, name, why in named:
+        if name in found.tools:
+            continue
+        match = nearest(name, tools)
+        hint = f" Did you mean {match!r}?" if match is not None else ""
+        problems.append(
+            f"{where_in_file(scenario, keys)}: {_key_text(keys)}: {name!r} is no tool of the "
+            f"agent: it {why}. The agent's tools: {', '.join(tools) or 'none'}.{hint}"
+        )
+    if problems:
+        raise ScenarioError(
+            "\n".join(problems)
+            + "\nFix: name the agent's tools as the model calls them (the file's `tools:` keys, "
+            "or for `kind: factory` the tools of the graph it builds)."
+        )
+
+
+def _key_text(keys: tuple[Any, ...]) -> str:
+    text = ".".join(str(k) if isinstance(k, str) else f"[{k}]" for k in keys)
+    return text.replace(".[", "[")
 
 
 def _unavailable(scenario: Scenario) -> bool:
