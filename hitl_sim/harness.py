@@ -8,6 +8,13 @@ function-scoped fixtures do not fit), use it as a context manager:
     with HitlSim(gated={"send_email": True}) as sim:
         run = sim.simulate(agent, "hi", [approve()])
     # leaving the block raised CheckFailed if any run broke a safety check
+
+While it is active (the fixture's lifetime, the `with` block), the runs the module functions
+`hitl_sim.simulate`, `asimulate`, `resume`, `aresume`, `recover` and `arecover` return are kept
+and checked at the end too (`hitl_sim.driving._observers`), each once, in its final state. They
+keep their own options: of the test's defaults only the checking ones apply to them (`check`,
+`skip_checks`, `expect_error`). Runs made by hitl-sim's own helpers (scenario files, the fuzz
+bench, the durability helpers) are not kept.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Unpack
 
+from hitl_sim.driving._observers import observing_runs
 from hitl_sim.driving.options import (
     MAX_RESUMES,
     Graph,
@@ -109,6 +117,8 @@ class HitlSim:
         self.models: list[ScriptedChatModel] = []
         self._stack: ExitStack | None = None
         self._expect_error: dict[int, tuple[type[BaseException], ...]] = {}
+        self._plain: set[int] = set()
+        """The runs a module function made (not `simulate` here), by id."""
         self._real_model_calls: list[str] = []
 
     # -- building ---------------------------------------------------------------------------------
@@ -183,11 +193,20 @@ class HitlSim:
         self._expect_error[id(run)] = expected
         return run
 
+    def _observe(self, run: Run) -> None:
+        """A run a module function returned while this `HitlSim` was active: kept once (a
+        resumed or recovered run is the same object), with the test-wide `expect_error`."""
+        if id(run) not in self._expect_error:
+            self._plain.add(id(run))
+            self._keep(run, self._expected(_DEFAULT))
+
     # -- the end ----------------------------------------------------------------------------------
 
     def start(self) -> HitlSim:
-        """Enter the test-wide model override / real-model block, if the options ask for one."""
+        """Keep the runs the module functions make from now on (see the module docs), and enter
+        the test-wide model override / real-model block, if the options ask for one."""
         self._stack = ExitStack()
+        self._stack.enter_context(observing_runs(self._observe))
         models = self.options.models
         if callable(models):
             models = models()
@@ -247,7 +266,10 @@ class HitlSim:
         total = len(self.runs)
         for number, run in enumerate(self.runs, 1):
             report = _failure_report(
-                run, f"Run {number} of {total}", self._expect_error.get(id(run), ())
+                run,
+                f"Run {number} of {total}",
+                self._expect_error.get(id(run), ()),
+                plain=id(run) in self._plain,
             )
             if report is not None:
                 reports.append(report)
@@ -325,17 +347,26 @@ def _names(types: tuple[type[BaseException], ...]) -> str:
     return " or ".join(t.__name__ for t in types)
 
 
-def _expect_hint(name: str) -> str:
+def _expect_hint(name: str, plain: bool = False) -> str:
+    if plain:  # the module functions take no expect_error=
+        return (
+            f"@pytest.mark.hitl_sim(expect_error={name}) (for every run of the test), or make "
+            f"the run with the fixture's hitl_sim.simulate(..., expect_error={name})"
+        )
     return (
         f"hitl_sim.simulate(..., expect_error={name}) (or "
         f"@pytest.mark.hitl_sim(expect_error={name}) for every run of the test)"
     )
 
 
-def _failure_report(run: Run, label: str, expected: tuple[type[BaseException], ...]) -> str | None:
-    """Why `run` did not end as the test said (None: it did)."""
+def _failure_report(
+    run: Run, label: str, expected: tuple[type[BaseException], ...], plain: bool = False
+) -> str | None:
+    """Why `run` did not end as the test said (None: it did). `plain`: a module function
+    (`hitl_sim.simulate`, `resume`, ...) made it, not `HitlSim.simulate`."""
     error = run._error
-    where = f"{label} (thread {run.thread_id!r})"
+    made = ", made by a module function" if plain else ""
+    where = f"{label} (thread {run.thread_id!r}{made})"
     if error is None:
         if not expected:
             return None
@@ -357,12 +388,13 @@ def _failure_report(run: Run, label: str, expected: tuple[type[BaseException], .
         return (
             f"{head}\nThe test expected {_names(expected)} (expect_error=...), not "
             f"{error.type}.\nFix: expect the error the graph raises, "
-            f"{_expect_hint(error.type)}, or fix the graph.\n\n" + run.timeline()
+            f"{_expect_hint(error.type, plain)}, or fix the graph.\n\n" + run.timeline()
         )
     return (
         f"{head}\nThe test did not say it expects an error, and did not look at run.error.\n"
         "Fix: fix the graph, or if this failure is what the test is about, say so: "
-        f"{_expect_hint(error.type)}, or assert on run.error in the test.\n\n" + run.timeline()
+        f"{_expect_hint(error.type, plain)}, or assert on run.error in the test.\n\n"
+        + run.timeline()
     )
 
 

@@ -114,7 +114,9 @@ def _options(given: dict[str, Any]) -> HitlSimOptions:
 @pytest.fixture(name="hitl_sim")
 def hitl_sim_fixture(request: pytest.FixtureRequest) -> Iterator[HitlSim]:
     """A `HitlSim`: build models and reviewers, `simulate(...)` with the marker's defaults, and
-    have every run checked at teardown (`@pytest.mark.hitl_sim(check=False)` to switch off)."""
+    have every run checked at teardown (`@pytest.mark.hitl_sim(check=False)` to switch off): its
+    own, and those the test makes with `hitl_sim.simulate` / `resume` / `recover` (and their
+    async twins) imported from the package while the fixture is active."""
     __tracebackhide__ = operator.methodcaller("errisinstance", TypeError)
     from hitl_sim.harness import HitlSim
 

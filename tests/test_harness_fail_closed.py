@@ -1,7 +1,11 @@
 """`HitlSim` as a context manager fails closed (issue 12, classes 1 and 2): a failed run is a
-`CheckFailed` on leaving the block unless expected or inspected; real models are blocked."""
+`CheckFailed` on leaving the block unless expected or inspected; real models are blocked. The
+runs the module functions (`simulate`, `resume`, ...) make in the block are checked too."""
 
 from __future__ import annotations
+
+import asyncio
+import threading
 
 import pytest
 from langchain.agents import create_agent
@@ -9,7 +13,18 @@ from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 
-from hitl_sim import CheckFailed, HitlSim, approve, call, say
+from hitl_sim import (
+    CheckFailed,
+    HitlSim,
+    Reviewer,
+    ScriptedChatModel,
+    approve,
+    asimulate,
+    call,
+    resume,
+    say,
+    simulate,
+)
 from hitl_sim.errors import InvalidArgument
 from hitl_sim.harness import HitlSimOptions
 from hitl_sim.models._real import StringModelBlocked
@@ -106,3 +121,54 @@ def test_the_verdict_masks_the_secrets_of_its_runs_outside_pytest():
 
     assert "ValueError: PIN *** refused" in str(excinfo.value)
     assert "48213977" not in str(excinfo.value)
+
+
+# -- runs of the module functions made while the block is active -----------------------------
+
+FOUND = [call("lookup", key="a"), say("1")]
+
+
+def test_a_plain_run_in_the_block_is_checked_and_a_harness_run_counted_once():
+    with pytest.raises(CheckFailed) as excinfo, HitlSim() as sim:
+        own = sim.simulate(agent(sim.model(FOUND)), "look up a", [approve()])
+        run = simulate(agent(sim.model(CRASH)), "look up zz", [approve()])
+    assert sim.runs == [own, run]
+    lines = str(excinfo.value).splitlines()
+    assert lines[2].startswith(
+        f"Run 2 of 2 (thread {run.thread_id!r}, made by a module function) failed at resume 1: "
+        "node 'tools' raised KeyError: 'zz'"
+    )
+    assert "Run 1 of 2" not in str(excinfo.value)
+
+
+def test_plain_runs_in_the_block_keep_their_options_and_pass_when_safe():
+    with HitlSim(expect_pending=True, clock="2031-05-01T08:00:00+00:00") as sim:
+        graph = agent(sim.model(FOUND))
+        run = simulate(graph, "look up a", Reviewer.unavailable())
+        assert run.status == "pending" and not run.expect_pending  # not the block's default
+        assert resume(graph, run, [approve()]) is run  # the same record: kept once, as it ends
+        inspected = simulate(agent(sim.model(CRASH)), "look up zz", [approve()])
+        assert inspected.error.type == "KeyError"
+    assert sim.runs == [run, inspected]
+    assert run.status == "finished" and run.decisions[0].at.year == 2030
+
+
+def test_async_and_worker_thread_runs_in_the_block_are_checked():
+    with pytest.raises(CheckFailed), HitlSim() as sim:
+        asyncio.run(asimulate(agent(sim.model(CRASH)), "look up zz", [approve()]))
+    assert [run.status for run in sim.runs] == ["failed"]
+    with pytest.raises(CheckFailed), HitlSim() as sim:  # a thread does not inherit the context
+        graph = agent(sim.model(CRASH))
+        worker = threading.Thread(target=simulate, args=(graph, "zz", [approve()]))
+        worker.start()
+        worker.join()
+    assert [run.status for run in sim.runs] == ["failed"]
+
+
+def test_a_nested_block_keeps_its_own_runs_and_an_ended_one_none():
+    with HitlSim() as outer:
+        with HitlSim() as inner:
+            first = simulate(agent(ScriptedChatModel(FOUND)), "look up a", [approve()])
+        second = simulate(agent(ScriptedChatModel(FOUND)), "look up a", [approve()])
+    simulate(agent(ScriptedChatModel(CRASH)), "look up zz", [approve()])  # no block: unchecked
+    assert (inner.runs, outer.runs) == ([first], [second])

@@ -16,6 +16,9 @@ In invoke mode the graph is asked for its "updates" and "values" streams over ev
 (`output_keys=graph.stream_channels_asis`, what `get_state` reads): an invoke that ran to the end
 (no `__interrupt__` update, not even the empty one a static breakpoint emits) hands back the final
 state itself, so the thread is read only when something paused or failed.
+
+Every run the six public functions return is passed to the run observer of the context
+(`hitl_sim.driving._observers`): an active `HitlSim` registers it for its end-of-test check.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from hitl_sim.driving._io import _adrive, _drive
 from hitl_sim.driving._messages import _cannot_resume_failed
+from hitl_sim.driving._observers import caller_module, observed
 from hitl_sim.driving._session import _require_checkpointer, _Session
 from hitl_sim.driving.context import context_of
 from hitl_sim.driving.options import (
@@ -73,11 +77,16 @@ def simulate(
     audit log, snapshots, reports; see `hitl_sim.normalise.Redactor`); default
     `hitl_sim.normalise.default_redacted()`, None masks nothing. LangSmith tracing is off during
     the run whatever `LANGSMITH_TRACING` says; `trace=True` lets it trace.
+
+    While a `HitlSim` is active (the `hitl_sim` fixture, `with HitlSim(...)`), it checks this run
+    at its end, as it does every run `asimulate`, `resume` and `recover` return there
+    (`hitl_sim.driving._observers`); the run keeps the options given here.
     """
+    caller = caller_module()
     session = _Session(
         graph, input, reviewer, **with_defaults(options, SIMULATE_DEFAULTS, "simulate()")
     )
-    return _drive(session, session.loop)
+    return observed(_drive(session, session.loop), caller)
 
 
 async def asimulate(
@@ -87,9 +96,10 @@ async def asimulate(
     **options: Unpack[SimulateOptions],
 ) -> Run:
     """`simulate` with `ainvoke` / `astream` / `aget_state` (for async agents and checkpointers)."""
+    caller = caller_module()
     given = with_defaults(options, SIMULATE_DEFAULTS, "asimulate()")
     session = _Session(graph, input, reviewer, **given, who="asimulate()")
-    return await _adrive(session, session.loop)
+    return observed(await _adrive(session, session.loop), caller)
 
 
 def resume(
@@ -106,13 +116,14 @@ def resume(
     checkpoints (LangGraph would start afresh), a finished thread (LangGraph would do nothing),
     or a graph without a checkpointer. `options` are `simulate()`'s keyword options.
     """
+    caller = caller_module()
     if isinstance(thread, Run):
         if thread.error is not None:
             raise _cannot_resume_failed(thread, thread.error)
         session = _continuing(thread, graph, reviewer, options, "resume()")
-        return _drive(session, session.loop)
-    session = _on_thread(graph, thread, reviewer, options, "resume()")
-    return _drive(session, session.loop)
+    else:
+        session = _on_thread(graph, thread, reviewer, options, "resume()")
+    return observed(_drive(session, session.loop), caller)
 
 
 async def aresume(
@@ -122,13 +133,14 @@ async def aresume(
     **options: Unpack[RunOptions],
 ) -> Run:
     """`resume` with the async graph API."""
+    caller = caller_module()
     if isinstance(thread, Run):
         if thread.error is not None:
             raise _cannot_resume_failed(thread, thread.error)
         session = _continuing(thread, graph, reviewer, options, "aresume()")
-        return await _adrive(session, session.loop)
-    session = _on_thread(graph, thread, reviewer, options, "aresume()")
-    return await _adrive(session, session.loop)
+    else:
+        session = _on_thread(graph, thread, reviewer, options, "aresume()")
+    return observed(await _adrive(session, session.loop), caller)
 
 
 def _named_thread(graph: Any, thread: str | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -171,8 +183,9 @@ def recover(
     already ran: one whose result the failed step lost (`run.error.lost`), or a sibling whose
     saved result `update_state(config, None)` would discard. `allow_rerun=True` goes ahead.
     """
+    caller = caller_module()
     session = _continuing(run, graph, reviewer, options, "recover()")
-    return _drive(session, lambda head: session.recover(allow_rerun))
+    return observed(_drive(session, lambda head: session.recover(allow_rerun)), caller)
 
 
 async def arecover(
@@ -184,8 +197,9 @@ async def arecover(
     **options: Unpack[RunOptions],
 ) -> Run:
     """`recover` with the async graph API."""
+    caller = caller_module()
     session = _continuing(run, graph, reviewer, options, "arecover()")
-    return await _adrive(session, lambda head: session.recover(allow_rerun))
+    return observed(await _adrive(session, lambda head: session.recover(allow_rerun)), caller)
 
 
 def _continuing(
