@@ -44,6 +44,7 @@ execution only if no model turn between them made a call with the same id.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
@@ -652,6 +653,24 @@ def _gate_names_no_tool(run: Run) -> list[Violation]:
                     ),
                 )
             )
+    seen = sorted(run.tools_seen)
+    for gate in run.unmatched_gated:
+        # A name no tool matched, close to one that did, is a typo: the tool it meant ran
+        # unjudged. One close to nothing may be a tool this run never reached (the timeline
+        # lists it either way).
+        close = difflib.get_close_matches(gate, seen, n=1, cutoff=0.75)
+        if not close:
+            continue
+        near = close[0]
+        found.append(
+            Violation(
+                "gate_names_no_tool",
+                f"gated= names {gate!r}, which is no tool the run saw, so it gated nothing; "
+                f"did you mean {near!r}? Fix the name in gated= (or pass "
+                "gate_names_no_tool=False if the tool is another one that never ran).",
+                (f"gated: {gate!r}", f"tools the run saw: {', '.join(seen)}"),
+            )
+        )
     return found
 
 

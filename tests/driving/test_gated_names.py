@@ -203,6 +203,19 @@ def test_a_typo_on_a_graph_whose_tools_are_not_all_known_is_recorded_after_the_r
     assert run.unmatched_gated == ("delet_file",)
     assert "delete_file" in run.tools_seen
     assert str(run).splitlines()[1] == "  gated= names no tool the run saw: delet_file"
+    [typo] = violations(run)
+    assert (typo.check, typo.message) == (
+        "gate_names_no_tool",
+        "gated= names 'delet_file', which is no tool the run saw, so it gated nothing; did you "
+        "mean 'delete_file'? Fix the name in gated= (or pass gate_names_no_tool=False if the "
+        "tool is another one that never ran).",
+    )
+
+
+def test_a_gated_tool_the_run_never_reached_is_listed_but_no_violation():
+    run = simulate(agent_in_a_node([say("nothing to do")]), "rm", gated={"shutdown_cluster"})
+    assert run.unmatched_gated == ("shutdown_cluster",)
+    assert violations(run) == []
 
 
 def test_the_tools_of_an_agent_inside_a_node_can_be_gated():
