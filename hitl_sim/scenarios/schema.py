@@ -394,6 +394,12 @@ def _decision(value: Any) -> Decision:
             raise ValueError(f"edit takes the new arguments as a mapping, got {excerpt(body)}")
         if "redirect" in value:
             return builders.edit(str(value["redirect"]), dict(body), **common)
+        if not body:
+            raise ValueError(
+                "edit with no arguments changes nothing (it would be an approve by another "
+                "name); name the arguments to change, e.g. {edit: {path: /tmp/safe}}, or write "
+                "approve"
+            )
         return builders.edit(dict(body), **common)
     if kind == "update":
         if not isinstance(body, Mapping):

@@ -130,6 +130,13 @@ def test_errors_name_file_line_key_expectation_and_fix(tmp_path):
     )
 
 
+def test_an_edit_that_changes_nothing_is_refused(tmp_path):
+    path = write(tmp_path, EMAIL_AGENT + "reviewer:\n  - edit: {}\n")
+    message = error_of(path)
+    line = (EMAIL_AGENT + "reviewer:\n").count("\n") + 1
+    assert f"- {path}:{line}: reviewer[0]: edit with no arguments changes nothing" in message
+
+
 def test_a_missing_key_is_named(tmp_path):
     path = write(tmp_path, "agent: {kind: create_agent}\n")
     assert error_of(path) == (
