@@ -151,13 +151,82 @@ def redacting(keys: Iterable[str] | None) -> Iterator[None]:
 
 _BEARER = re.compile(r"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9\-._~+/]{4,}=*)")
 _PAIR = re.compile(
-    r"""(?P<key>[A-Za-z][\w.-]*)(?P<kq>\\?["']?)(?P<sep>[ \t]*[:=][ \t]*)"""
-    r"""(?:(?P<q>\\?["'])(?P<quoted>.*?)(?P=q)|(?P<bare>[^\s"',;)}\]\\]+))"""
+    r"""(?<![A-Za-z])(?P<key>[A-Za-z][\w.-]{0,63})(?P<kq>\\?["']?)"""
+    r"""(?P<sep>[ \t]*(?:=>|:=|[:=])[ \t]*)"""
 )
-"""`key: value`, `key=value`, `"key": "value"`, `'key': 'value'` (also JSON escaped in JSON)."""
+"""The head of a pair: `key: `, `key=`, `key = `, `key => `, `key := `, `"key": `, `'key': ` (also
+JSON escaped in JSON). A key starts a word and is at most 64 characters, so that a search does
+not read a long word once per character."""
+_VALUE = re.compile(
+    r"""(?P<q>["'])(?P<quoted>(?:\\.|(?!(?P=q))[^\\\n])*)(?P=q)"""
+    r"""|(?P<eq>\\["'])(?P<equoted>.*?)(?P=eq)"""
+    r"""|(?P<open>\\?["'])?(?P<bare>[^\s"',;&)}\]\\]+)"""
+)
+"""The value after the head of a pair: a quoted string (escapes honoured), or a bare token that
+ends at whitespace, a quote, `,` `;` `&` `)` `}` `]` or a backslash."""
+_LINE_END = re.compile(r"[\r\n]|\\[nr]")
+"""Where the value of a `key: value` line ends: a line break, or a `\\n` escape in repr'd text."""
+_CLOSING = {quote: re.compile(rf"(?<!\\){quote}") for quote in "'\""}
+"""The closing quote of a header quoted whole (`-H 'Authorization: ...'`), not an escaped one."""
+_SCHEME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+"""What an auth scheme looks like (`token`, `Digest`, `AWS4-HMAC-SHA256`): any such word before a
+credential starts the value, known or not."""
+_PARAM = r"""[\w-]+=(?:"(?:\\.|[^"\\\n])*"|[^\s"',)}\]\\]+)"""
+_CREDENTIAL = re.compile(
+    rf"[ \t]+(?:(?P<params>{_PARAM}(?:[ \t]*,[ \t]*{_PARAM})+)|(?P<token68>[\w\-.~+/]+=*))"
+    r"""(?=[\s"',;&)}\]\\]|$)"""
+)
+"""The credential after a scheme word in a `key=value` value: auth-params (`Credential=...,
+Signature=...`, two or more) or a token68 that looks generated (`ghp_R3al...`)."""
+_SCHEMES = frozenset(
+    {
+        "basic", "bearer", "concealed", "digest", "dpop", "gnap", "hoba", "mutual", "negotiate",
+        "ntlm", "oauth", "privatetoken", "scram-sha-1", "scram-sha-256", "vapid", "token",
+        "aws4-hmac-sha256",
+    }
+)  # fmt: skip
+"""Schemes whose word stays readable in front of the mask (`Authorization: token ***`). The list
+only decides what stays readable: an unknown scheme is masked with its credential."""
+_PIECES = re.compile(r"""[\s,;="']+""")
 _MAX_PARSE = 1_000_000
 """Longer strings are not parsed as JSON when looking for secrets."""
 _MAX_DEPTH = 40
+
+
+@dataclasses.dataclass(frozen=True)
+class _Found:
+    """A secret value in a text: `text[start:end]` (`value`) is shown as `shown`."""
+
+    start: int
+    end: int
+    value: str
+    shown: str
+
+
+def _shown(value: str) -> str:
+    """The mask of a value: a known scheme word stays in front (`token ***`), all else goes."""
+    words = value.split(None, 1)
+    if len(words) == 2 and words[0].lower() in _SCHEMES:
+        return f"{words[0]} {MASK}"
+    return MASK
+
+
+def _secret_parts(value: str) -> set[str]:
+    """What to remember of a secret value found in text, to mask its echoes: the value (without a
+    known scheme word), its first word, and every generated-looking piece (`Signature=<hex>`)."""
+    value = value.strip()
+    words = value.split(None, 1)
+    scheme = len(words) == 2 and words[0].lower() in _SCHEMES
+    credential = words[1] if scheme else value
+    parts = {credential} if scheme else {value, *words[:1]}
+    if len(words) == 2:
+        pieces = _PIECES.split(credential)
+        parts.update(piece for piece in pieces if _LOOKS_GENERATED.search(piece))
+    return {
+        part
+        for part in parts
+        if len(part) >= _MIN_SECRET and MASK not in part and part.lower() not in _WORDS_KEPT
+    }
 
 
 class Redactor:
@@ -165,7 +234,10 @@ class Redactor:
 
     A secret is a value under a secret-looking key (see `DEFAULT_REDACTED`) at any depth,
     including keys inside JSON-encoded strings (a tool result LangChain turned into JSON) and
-    `key=value` / `"key": "value"` pairs in text, or the credential of a `Bearer` header.
+    pairs in text, masked to the end of the value (`_pair_value`: a quoted value whole, the rest
+    of the line after `key:` / `key = ` / `key => `, one token after `key=`, and the credential
+    after any scheme word: `Authorization: token ghp_...`), or the credential of a `Bearer`
+    header anywhere.
     `learn(value)` collects the secrets of any data (a `Run`, messages, dicts, exceptions);
     `text(s)` masks, in `s`, every secret pair and every value learnt (strings and the string
     form of numbers of at least four characters), wherever it is echoed.
@@ -178,6 +250,7 @@ class Redactor:
         self.secrets: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
         self._pattern_of: frozenset[str] = frozenset()
+        self._secret_keys: dict[str, bool] = {}
 
     def __bool__(self) -> bool:
         return bool(self.keys)
@@ -186,12 +259,17 @@ class Redactor:
         """Whether values under `key` are masked."""
         if not self._phrases:
             return False
+        if isinstance(key, str) and key in self._secret_keys:
+            return self._secret_keys[key]
         words = _words(key)
-        return any(
+        secret = any(
             words[i : i + len(phrase)] == phrase
             for phrase in self._phrases
             for i in range(len(words) - len(phrase) + 1)
         )
+        if isinstance(key, str) and len(self._secret_keys) < 10_000:
+            self._secret_keys[key] = secret
+        return secret
 
     def remember(self, value: Any, depth: int = 0) -> None:
         """Add `value` (a secret, or a structure holding secrets) to what `text` masks."""
@@ -258,11 +336,8 @@ class Redactor:
             for match in _BEARER.finditer(text):
                 if match.group(1).lower() in ("bearer", "basic"):
                     self.secrets.add(match.group(3))
-        for match in _PAIR.finditer(text):
-            value = match.group("quoted") or match.group("bare") or ""
-            kept = value == MASK or value.lower() in _WORDS_KEPT
-            if len(value) >= _MIN_SECRET and not kept and self.is_secret(match["key"]):
-                self.secrets.add(value)
+        for found in self._secret_values(text):
+            self.secrets.update(_secret_parts(found.value))
 
     def text(self, text: str) -> str:
         """`text` with every secret pair, `Bearer` credential and learnt secret masked."""
@@ -283,24 +358,38 @@ class Redactor:
                 ),
                 text,
             )
-        return _PAIR.sub(self._mask_pair, text)
+        parts: list[str] = []
+        last = 0
+        for found in self._secret_values(text):
+            parts += (text[last : found.start], found.shown)
+            last = found.end
+        return "".join(parts) + text[last:] if parts else text
 
-    def _mask_pair(self, match: re.Match[str]) -> str:
-        if not self.is_secret(match["key"]):
-            inner = match.group("quoted")  # `content='... client_secret=...'`: look inside
-            if not inner or not any(sep in inner for sep in ":="):
-                return match.group(0)
-            start, end = match.span("quoted")
-            whole = match.group(0)
-            offset = match.start()
-            return whole[: start - offset] + self.mask_pairs(inner) + whole[end - offset :]
-        value = match.group("quoted") if match.group("q") else match.group("bare")
-        bare = match.group("bare")
-        if value in (MASK, None) or (bare and bare.lower() in _WORDS_KEPT):
-            return match.group(0)
-        head = match["key"] + match["kq"] + match["sep"]
-        quote = match.group("q") or ""
-        return f"{head}{quote}{MASK}{quote}"
+    def _secret_values(self, text: str, offset: int = 0) -> Iterator[_Found]:
+        """The values of the secret pairs of `text`, in order (positions shifted by `offset`).
+
+        A pair under a key that is not secret is looked into: its quoted value (`content='...
+        client_secret=...'`) as a text of its own, anything else as the text that follows
+        (`url=https://host/?token=...`, `note: password=...`)."""
+        pos = 0
+        while pos < len(text) and (head := _PAIR.search(text, pos)) is not None:
+            if self.is_secret(head["key"]):
+                found = _pair_value(text, head, _VALUE.match(text, head.end()))
+                if found is not None:
+                    yield dataclasses.replace(
+                        found, start=found.start + offset, end=found.end + offset
+                    )
+                pos = max(head.end(), found.end if found else 0)
+                continue
+            pos = head.end()
+            if text[pos : pos + 1] in ("'", '"', "\\"):  # `content='...'`: a text of its own
+                value = _VALUE.match(text, pos)
+                quoted = _quoted(value)
+                if value is not None and quoted is not None:
+                    inner = value[quoted]
+                    if ":" in inner or "=" in inner:
+                        yield from self._secret_values(inner, offset + value.start(quoted))
+                    pos = value.end()
 
     def pattern(self) -> re.Pattern[str] | None:
         """The pattern of every learnt secret (longest first, not inside a longer word)."""
@@ -332,6 +421,64 @@ _WORDS_KEPT = frozenset(
 )
 """Bare words after a secret key that are not secrets (`token: str`, `password=None`, the
 scheme of `Authorization: Bearer ...`)."""
+
+
+_NOT_SCHEMES = _WORDS_KEPT - _SCHEMES
+_ANNOTATION_END = frozenset(",;)]}")
+
+
+def _quoted(value: re.Match[str] | None) -> str | None:
+    """The group of a quoted `_VALUE` (plain or escaped quotes), None for a bare one."""
+    if value is None:
+        return None
+    return "quoted" if value["q"] else "equoted" if value["eq"] else None
+
+
+def _pair_value(text: str, head: re.Match[str], value: re.Match[str] | None) -> _Found | None:
+    """The value of the secret pair `head` (and `value`, what `_VALUE` matched after it) in
+    `text`, and its mask; None if nothing is to be masked.
+
+    A quoted value is masked whole, inside its quotes. The value of an unquoted key after a
+    colon or a spaced separator (YAML, headers, INI: `password: two words`, `Authorization:
+    token ghp_...`, `api_key => ...`) runs to the end of the line, or to the closing quote of a
+    header quoted whole (`-H 'Authorization: ...'`). A bare value right after `=` (logfmt, a
+    query string: `api_key=...&`) is one token, together with the credential that follows when
+    that token is a scheme-like word (`auth=token ghp_...`)."""
+    quoted = _quoted(value)
+    if value is not None and quoted is not None:
+        if value[quoted] == MASK:
+            return None
+        return _Found(value.start(quoted), value.end(quoted), value[quoted], MASK)
+    bare = value["bare"] if value is not None else None
+    start = value.start("bare") if value is not None else head.end()
+    sep = head["sep"]
+    if not head["kq"] and (sep.strip() == ":" or sep != sep.strip()):  # to the end of the line
+        line_end = _LINE_END.search(text, start)
+        end = line_end.start() if line_end else len(text)
+        opening = text[head.start() - 1 : head.start()]
+        if opening in ("'", '"'):  # `-H 'Authorization: token ...'`: up to the closing quote
+            closing = _CLOSING[opening].search(text, start, end)
+            end = closing.start() if closing else end
+        line = text[start:end].rstrip()
+        first = bare or ""
+        rest = line[len(first) :].lstrip()
+        kept = first.lower() in _NOT_SCHEMES and (not rest or rest[0] in _ANNOTATION_END)
+        if not line or kept or line.lower() in _WORDS_KEPT or _shown(line) == line:
+            return None
+        return _Found(start, start + len(line), line, _shown(line))
+    if value is None or bare is None:
+        return None
+    end = value.end()
+    if _SCHEME_WORD.fullmatch(bare) and bare.lower() not in _NOT_SCHEMES:
+        credential = _CREDENTIAL.match(text, end)
+        if credential is not None and (
+            credential["params"] or _LOOKS_GENERATED.search(credential["token68"])
+        ):
+            end = credential.end()
+    if end == value.end() and (bare == MASK or bare.lower() in _WORDS_KEPT):
+        return None
+    shown = _shown(text[start:end])
+    return None if shown == text[start:end] else _Found(start, end, text[start:end], shown)
 
 
 class Normaliser:

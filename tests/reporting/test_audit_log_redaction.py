@@ -212,3 +212,51 @@ def test_a_secret_pair_inside_a_quoted_value_is_masked():
     assert (
         Redactor().text(shown) == "AIMessage(content='Fetched; client_secret=*** saved.', id='m-1')"
     )
+
+
+GITHUB_PAT = "ghp_R3alLookingGithubPAT0123456789abcd"
+AWS_CREDENTIAL = "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request"
+AWS_SIGNATURE = "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
+PERL_KEY = "pk-live-5e4d3c2b1a"
+
+
+@tool
+def http_get(url: str) -> str:
+    """GET a URL, verbose."""
+    return (
+        "> GET /user HTTP/1.1\n"
+        f"> Authorization: token {GITHUB_PAT}\n"
+        f"> Authorization: AWS4-HMAC-SHA256 Credential={AWS_CREDENTIAL}, "
+        f"SignedHeaders=host;range;x-amz-date, Signature={AWS_SIGNATURE}\n"
+        f"$client->connect(api_key => {PERL_KEY});\n"
+        "< HTTP/1.1 200 OK"
+    )
+
+
+def test_credentials_after_any_auth_scheme_leave_in_no_channel():
+    agent = create_agent(
+        ScriptedChatModel(
+            [
+                call("http_get", url="https://api.github.com/user"),
+                say(f"Signed with {AWS_SIGNATURE}."),
+            ]
+        ),
+        tools=[http_get],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"http_get": True})],
+        checkpointer=InMemorySaver(),
+    )
+    run = simulate(agent, "who am i", [approve()])
+    channels = {
+        "str(run)": str(run),
+        "audit.to_jsonl()": run.audit.to_jsonl(),
+        "snapshot_text": snapshot_text(run),
+    }
+    for secret in (GITHUB_PAT, AWS_CREDENTIAL, AWS_SIGNATURE, PERL_KEY):
+        for name, shown in channels.items():  # str(run) excerpts: not even the start may show
+            assert secret[:12] not in shown, f"{secret[:12]}... leaks in {name}"
+    text = snapshot_text(run)
+    assert "> Authorization: token ***\n" in text
+    assert "> Authorization: AWS4-HMAC-SHA256 ***\n" in text
+    assert "$client->connect(api_key => ***" in text
+    assert "< HTTP/1.1 200 OK" in text and "Signed with ***." in text
+    assert GITHUB_PAT in run.executed[0].result  # the run itself keeps the real values
