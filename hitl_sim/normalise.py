@@ -56,7 +56,9 @@ DEFAULT_REDACTED: frozenset[str] = frozenset(
 """Keys whose values are masked by default. A key matches when its words (split at `_`, `-`,
 `.`, spaces and camelCase, compared case-insensitively) contain the entry's words in a row:
 `token` matches `access_token` and `refreshToken` but not `max_tokens`, `api_key` matches
-`X-Api-Key`. The entry `bearer` masks the credential of `Bearer <token>` in any string."""
+`X-Api-Key`. Words run together count at the end of a word: `accesstoken`, `dbpassword`,
+`privatekey` match; `author` does not match `auth`. The entry `bearer` masks the credential
+of `Bearer <token>` in any string."""
 MASK = "***"
 
 _UNKNOWN_ID = re.compile(
@@ -262,11 +264,14 @@ class Redactor:
         if isinstance(key, str) and key in self._secret_keys:
             return self._secret_keys[key]
         words = _words(key)
+        # A phrase's words in a row (`access_token`), or its words run together at the end of
+        # one word (`accesstoken`, `dbpassword`, `privatekey`): not at the start, where
+        # `auth` would take `author`.
         secret = any(
             words[i : i + len(phrase)] == phrase
             for phrase in self._phrases
             for i in range(len(words) - len(phrase) + 1)
-        )
+        ) or any(word.endswith("".join(phrase)) for phrase in self._phrases for word in words)
         if isinstance(key, str) and len(self._secret_keys) < 10_000:
             self._secret_keys[key] = secret
         return secret

@@ -160,6 +160,7 @@ def test_common_spellings_match_and_lookalikes_do_not():
     secret = [
         "X-Api-Key", "access_token", "refreshToken", "client_secret", "private_key", "passwd",
         "credentials", "Set-Cookie", "AUTHORIZATION", "apiKey", "db.password",
+        "accesstoken", "clientsecret", "dbpassword", "privatekey", "GITHUBTOKEN", "oauth",
     ]  # fmt: skip
     assert [key for key in secret if not redactor.is_secret(key)] == []
     plain = ["max_tokens", "tokenizer", "author", "keyboard", "path", "secretary_name"]
