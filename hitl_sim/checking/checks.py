@@ -44,7 +44,6 @@ execution only if no model turn between them made a call with the same id.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
@@ -628,7 +627,7 @@ def _who(agent: str | None) -> str:
 def _gate_names_no_tool(run: Run) -> list[Violation]:
     """Gates that name no tool of their agent, nor of another agent carrying the same gate (a
     deep agent's top-level `interrupt_on` is inherited by its declarative subagents)."""
-    from hitl_sim.reviewing.validation import nearest
+    from hitl_sim.reviewing.validation import misspelt, nearest
 
     found: list[Violation] = []
     for agent, own in run.agent_gates.items():
@@ -658,10 +657,9 @@ def _gate_names_no_tool(run: Run) -> list[Violation]:
         # A name no tool matched, close to one that did, is a typo: the tool it meant ran
         # unjudged. One close to nothing may be a tool this run never reached (the timeline
         # lists it either way).
-        close = difflib.get_close_matches(gate, seen, n=1, cutoff=0.75)
-        if not close:
+        near = misspelt(gate, seen)
+        if near is None:
             continue
-        near = close[0]
         found.append(
             Violation(
                 "gate_names_no_tool",

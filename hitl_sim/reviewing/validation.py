@@ -230,6 +230,14 @@ def arg_names(tool: Any) -> list[str] | None:
     return sorted(str(name) for name in properties)
 
 
+def misspelt(name: str, known: Iterable[str]) -> str | None:
+    """The known name `name` is most likely a typo of (difflib's ratio at least 0.75), or None:
+    for a name that matched nothing where the tools are not all known, this tells a typo
+    ('delet_file') from a tool the run never reached ('shutdown_cluster')."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def nearest(name: str, known: Iterable[str]) -> str | None:
     """The known name most like `name` (difflib's ratio), or None when nothing is alike."""
     scored = [(difflib.SequenceMatcher(None, name, k).ratio(), k) for k in sorted(known)]

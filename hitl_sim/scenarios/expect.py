@@ -84,24 +84,25 @@ _MISSING = object()
 
 
 def _unseen_failures(run: Run, names: Sequence[str]) -> list[str]:
-    """`not_executed` names no tool of a finished run matched: such a name never runs, so the
-    expectation would hold whatever the agent did. (A graph whose tools are all known before it
-    runs is refused up front, with the file and line; this judges the others, after the run.)"""
-    from hitl_sim.reviewing.validation import nearest
+    """`not_executed` names that are a typo of a tool the finished run saw: such a name never
+    runs, so the expectation would hold whatever the agent did. (A graph whose tools are all
+    known before it runs is refused up front, with the file and line; this judges the others,
+    after the run. A name like no tool seen may be a tool the run never reached: it stands.)"""
+    from hitl_sim.reviewing.validation import misspelt
 
     if run.status != "finished":
         return []
     seen = run.tools_seen
     failures = []
     for name in names:
-        if name in seen:
+        match = misspelt(name, seen) if name not in seen else None
+        if match is None:
             continue
-        match = nearest(name, seen)
-        hint = f" Did you mean {match!r}?" if match is not None else ""
         failures.append(
             f"not_executed: {name!r} is no tool the run saw (tools found in the graph, bound to "
             f"its models, run or reviewed: {', '.join(sorted(seen)) or 'none'}), so it never "
-            f"runs and the expectation proves nothing.{hint} Name the tool as the model calls it."
+            f"runs and the expectation proves nothing. Did you mean {match!r}? Name the tool as "
+            "the model calls it."
         )
     return failures
 
