@@ -298,11 +298,33 @@ class Run:
         return "pending" if self.pending else "finished"
 
     def gates_of_agent(self, agent: str | None) -> AgentGates | None:
-        """The HITL config of the agent a record names (the graph's own under its name too)."""
+        """The HITL config of the agent a record names (the graph's own under its name too).
+
+        A subagent named like the graph (`create_deep_agent(name="cleaner", subagents=[{"name":
+        "cleaner", ...}])`) cannot be told from it by name: its records are judged by the gates of
+        both, merged, so neither agent's gates are lost."""
         own = self.agent_gates.get(agent)
-        if own is None and agent is not None and agent == self.graph_name:
-            return self.agent_gates.get(None)
-        return own
+        graph = self.agent_gates.get(None)
+        if agent is None or agent != self.graph_name or graph is None:
+            return own
+        if own is None:
+            return graph
+        gates = {
+            tool: tuple(dict.fromkeys((*graph.gates.get(tool, ()), *allowed)))
+            for tool, allowed in own.gates.items()
+        }
+        gates.update({tool: a for tool, a in graph.gates.items() if tool not in gates})
+        conditional = (own.conditional | graph.conditional) - {
+            tool for one in (own, graph) for tool in one.gates if tool not in one.conditional
+        }
+        return AgentGates(
+            agent,
+            own.mode or graph.mode,
+            gates,
+            frozenset(conditional),
+            tuple(sorted({*own.tools, *graph.tools})),
+            (*graph.middleware, *own.middleware),
+        )
 
     @property
     def ungated_tools(self) -> dict[str | None, tuple[str, ...]]:

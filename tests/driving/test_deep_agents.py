@@ -27,6 +27,7 @@ from hitl_sim import (
     simulate,
     unchecked,
 )
+from hitl_sim.checking.checks import violations
 from hitl_sim.driving import gates_of
 from hitl_sim.driving.gates import agents_of
 from tests.agents import delete_file, send_email
@@ -254,3 +255,34 @@ def test_parallel_subagents_are_recorded_branch_by_branch():
         "    +0s r1 model turn 2: says Both done.",
         "    +0s r1 finish: finished",
     ]
+
+
+def name_clash(main_name: str):
+    """A deep agent whose broken middleware reviews only the first call of a turn, with a
+    subagent that gates another tool: named `main_name`, the subagent is 'cleaner'."""
+    from hitl_sim.catalog.broken_agents import ReviewsOnlyFirstCall
+
+    model = ScriptedChatModel(
+        [[call("delete_file", path="/tmp/a"), call("delete_file", path="/etc/passwd")], say("ok")]
+    )
+    cleaner = {
+        "name": "cleaner",
+        "description": "Cleans.",
+        "system_prompt": "Clean.",
+        "interrupt_on": {"send_email": True},
+    }
+    return create_deep_agent(
+        model=model,
+        name=main_name,
+        tools=[delete_file, send_email],
+        middleware=[ReviewsOnlyFirstCall(interrupt_on={"delete_file": True})],
+        subagents=[cleaner],
+        checkpointer=InMemorySaver(),
+    )
+
+
+def test_a_main_agent_named_like_its_subagent_is_judged_by_both_agents_gates():
+    for main_name in ("boss", "cleaner"):  # the correct naming, and the clash
+        run = simulate(name_clash(main_name), "clean", [approve()])
+        assert run.executed_names == ["delete_file", "delete_file"], main_name
+        assert [v.check for v in violations(run)] == ["unapproved_call"], main_name
