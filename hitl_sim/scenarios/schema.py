@@ -997,21 +997,6 @@ class Scenario(_Spec):
             raise ValueError("`then` steps need a run to follow, but `expect.raises` says none")
         return self
 
-    @field_validator("then")
-    @classmethod
-    def _nothing_after_a_raise(cls, steps: tuple[StepSpec, ...]) -> tuple[StepSpec, ...]:
-        for index, step in enumerate(steps[:-1]):
-            if step.expect.raises is not None:
-                later = f"then[{index + 1}]" + (
-                    f"..then[{len(steps) - 1}]" if len(steps) - index > 2 else ""
-                )
-                raise ValueError(
-                    f"then[{index}] expects `raises`, so nothing runs after it, and {later} "
-                    "would never be run or judged. Make the raising step the last one, or move "
-                    "the steps after it into a scenario of their own"
-                )
-        return steps
-
     @model_validator(mode="after")
     def _fits_front_end(self) -> Scenario:
         kind = self.front_end
