@@ -196,12 +196,14 @@ def _drive(graph: Any, phases: list[Phase], result: ScenarioResult) -> None:
     _check_contexts(result.scenario, graph)
     _check_tool_names(result.scenario, graph)
     previous: Run | None = None
-    for label, expect, action in phases:
+    for index, (label, expect, action) in enumerate(phases):
         try:
             outcome = action(graph, previous)
         except Exception as exc:
-            _raised(label, expect, exc, result)
-            return
+            if not _raised(label, expect, exc, result):
+                _not_run(phases[index + 1 :], label, result)
+                return
+            continue  # a refused step left the thread as it was: the next one continues it
         previous = _ran(label, expect, outcome, result)
 
 
@@ -209,25 +211,37 @@ async def _adrive(graph: Any, phases: list[Phase], result: ScenarioResult) -> No
     _check_contexts(result.scenario, graph)
     _check_tool_names(result.scenario, graph)
     previous: Run | None = None
-    for label, expect, action in phases:
+    for index, (label, expect, action) in enumerate(phases):
         try:
             outcome = action(graph, previous)
             if inspect.isawaitable(outcome):
                 outcome = await outcome
         except Exception as exc:
-            _raised(label, expect, exc, result)
-            return
+            if not _raised(label, expect, exc, result):
+                _not_run(phases[index + 1 :], label, result)
+                return
+            continue
         previous = _ran(label, expect, outcome, result)
 
 
-def _raised(label: str, expect: ExpectSpec, exc: Exception, result: ScenarioResult) -> None:
+def _raised(label: str, expect: ExpectSpec, exc: Exception, result: ScenarioResult) -> bool:
+    """Judge a step that raised; whether it raised as expected."""
     if expect.raises is None:
         result.failures.append(
             f"{label}: raised {type(exc).__name__}: {exc}\n  (expected no exception; "
             "if it is intended, add expect.raises: {type: ..., match: ...})"
         )
-    else:
-        result.failures.extend(f"{label}: {f}" for f in error_failures(expect.raises, exc))
+        return False
+    failures = error_failures(expect.raises, exc)
+    result.failures.extend(f"{label}: {f}" for f in failures)
+    return not failures
+
+
+def _not_run(later: list[Phase], label: str, result: ScenarioResult) -> None:
+    """Steps after one that raised unexpectedly are not run: each is a failure, never a pass."""
+    result.failures.extend(
+        f"{step}: not run, because {label} raised unexpectedly" for step, _, _ in later
+    )
 
 
 def _ran(label: str, expect: ExpectSpec, run: Run, result: ScenarioResult) -> Run:

@@ -366,3 +366,25 @@ def test_a_then_step_cannot_ask_for_its_own_snapshot(tmp_path):
 )
 def test_expectations_that_could_never_be_checked_are_refused(tmp_path, extra, problem):
     assert f": {problem}\n" in error_of(write(tmp_path, EMAIL_AGENT + extra))
+
+
+PAUSED = EMAIL_AGENT + "reviewer: {unavailable: true}\nexpect: {status: pending}\n"
+REFUSED = "  - action: send\n    input: hello\n    expect:\n      raises: {type: ThreadError}\n"
+
+
+def test_the_steps_after_a_refused_one_continue_the_thread_and_are_judged(tmp_path):
+    then = "then:\n" + REFUSED + "  - action: resume\n    reviewer: [approve]\n    expect:\n"
+    right = write(tmp_path, PAUSED + then + "      executed: [send_email]\n")
+    assert run_scenario(right).passed
+    wrong = write(tmp_path, PAUSED + then + "      executed: []\n", "wrong.yaml")
+    assert run_scenario(wrong).failures == [
+        "then[1] (resume): executed: expected [nothing], got [send_email(to='bob@example.com', "
+        "body='hi')].\n  unexpected: send_email(to='bob@example.com', body='hi')"
+    ]
+
+
+def test_the_steps_after_an_unexpected_raise_are_failures_not_passes(tmp_path):
+    then = "then:\n  - {action: send, input: hello}\n  - {action: resume, reviewer: [approve]}\n"
+    (raised, not_run) = run_scenario(write(tmp_path, PAUSED + then)).failures
+    assert raised.startswith("then[0] (send): raised ThreadError: ")
+    assert not_run == "then[1] (resume): not run, because then[0] (send) raised unexpectedly"
