@@ -97,6 +97,10 @@ def test_async_crashed(hitl_sim):
 def test_async_approved(hitl_sim):
     assert asyncio.run(asimulate(deleting(), "rm", [approve()])).status == "finished"
 
+@pytest.fixture(params=["asyncio"])  # one backend here, whichever others are installed
+def anyio_backend(request):
+    return request.param
+
 @pytest.mark.anyio
 async def test_anyio_unapproved(hitl_sim, anyio_backend):
     await asimulate(deleting(SkipsReview), "rm")
