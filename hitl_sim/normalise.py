@@ -231,6 +231,18 @@ def _secret_parts(value: str) -> set[str]:
     }
 
 
+def _escaped_forms(secret: str) -> set[str]:
+    """The secret as it appears in text: as is, and escaped the way JSON (a tool result
+    LangChain serialised, a JSON line) and Python's repr (the timeline) write a string holding
+    quotes, backslashes or control characters."""
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    forms.add(repr(secret)[1:-1])
+    # repr quotes with ' unless the text holds ' and not "; inside a longer repr'd string (a
+    # message's content) the secret may sit between ' quotes all the same, its ' escaped:
+    forms.add(repr(secret + "'")[1:-1].removesuffix("\\'"))
+    return {form for form in forms if form}
+
+
 class Redactor:
     """Finds secrets and masks them, for every output channel of a run.
 
@@ -283,7 +295,7 @@ class Redactor:
         if isinstance(value, int | float | str):
             text = value if isinstance(value, str) else str(value)
             if len(text) >= _MIN_SECRET:
-                self.secrets.add(text)
+                self.secrets.update(_escaped_forms(text))
             if isinstance(value, str):
                 self.learn(value, depth + 1)
         elif isinstance(value, Mapping):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.tools import tool
@@ -10,6 +11,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from hitl_sim import ScriptedChatModel, Spy, approve, call, edit, say, simulate
 from hitl_sim.normalise import DEFAULT_REDACTED, MASK, Normaliser, Redactor
 from hitl_sim.reporting import AuditLog
+from hitl_sim.reporting.diagram import mermaid, svg
 from hitl_sim.reporting.snapshots import snapshot_text
 
 SECRET = "sk-live-0123456789"
@@ -261,3 +263,34 @@ def test_credentials_after_any_auth_scheme_leave_in_no_channel():
     assert "$client->connect(api_key => ***" in text
     assert "< HTTP/1.1 200 OK" in text and "Signed with ***." in text
     assert GITHUB_PAT in run.executed[0].result  # the run itself keeps the real values
+
+
+@tool
+def login(user: str, api_key: str) -> dict:
+    """Log in."""
+    return {"status": "ok", "echo": f"used {api_key}"}
+
+
+@pytest.mark.parametrize(
+    "secret", ['Zq91-with"quote', "Zq91-with\\slash", "Zq91-ünicode", "Zq91-tab\there", "Zq'9\"1x"]
+)
+def test_a_secret_with_quotes_or_escapes_is_masked_in_its_escaped_forms_too(secret):
+    new = 'Nw"77-ünï\\code'
+    agent = create_agent(
+        ScriptedChatModel([call("login", user="bob", api_key=secret), say("ok")]),
+        tools=[login],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"login": True})],
+        checkpointer=InMemorySaver(),
+    )
+
+    run = simulate(agent, "log in", [edit(api_key=new)])
+
+    channels = {
+        "timeline": str(run),
+        "audit": run.audit.to_jsonl(),
+        "snapshot": snapshot_text(run),
+        "mermaid": mermaid(run),
+        "svg": svg(run),
+    }
+    for fragment in ("Zq", "Nw", "77-", "ünï", "\\u00fcn"):
+        assert [name for name, text in channels.items() if fragment in text] == [], fragment
