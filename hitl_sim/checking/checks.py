@@ -215,13 +215,17 @@ def _latest_decision(run: Run, execution: ToolExecution) -> DecisionRecord | Non
 
     Models may reuse call ids across turns: a decision is for this execution only if no model
     turn between the decision and the execution made a call with the same id (that later call
-    is another one, with its own decision).
+    is another one, with its own decision). Agents with models of their own number their calls
+    alike (`call_1` in each): a decision about another agent's call is not for this one.
     """
     found: DecisionRecord | None = None
     ran_at = step_index(run, execution)
     for record in run.decisions:
         action = record.action
         if action is None or record.resume > execution.resume:
+            continue
+        asked_by = record.interrupt.agent
+        if asked_by is not None and asked_by != execution.agent:
             continue
         if execution.call_id is not None and action.tool_call_id is not None:
             decided = step_index(run, record)

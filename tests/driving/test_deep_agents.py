@@ -286,3 +286,34 @@ def test_a_main_agent_named_like_its_subagent_is_judged_by_both_agents_gates():
         run = simulate(name_clash(main_name), "clean", [approve()])
         assert run.executed_names == ["delete_file", "delete_file"], main_name
         assert [v.check for v in violations(run)] == ["unapproved_call"], main_name
+
+
+def test_agents_with_models_of_their_own_reuse_call_ids_without_being_confused():
+    from deepagents import CompiledSubAgent
+
+    from hitl_sim.catalog.broken_agents import ReviewsOnlyFirstCall
+
+    main = ScriptedChatModel(
+        [call("task", description="clean", subagent_type="cleaner"), say("ok")]
+    )
+    own = ScriptedChatModel(
+        [[call("delete_file", path="/etc/a"), call("delete_file", path="/etc/b")], say("done")]
+    )  # numbers its calls call_1, call_2 too
+    cleaner = create_agent(
+        own,
+        tools=[delete_file],
+        middleware=[ReviewsOnlyFirstCall(interrupt_on={"delete_file": True})],
+    )
+    subagent = CompiledSubAgent(name="cleaner", description="Cleans.", runnable=cleaner)
+    graph = create_deep_agent(model=main, subagents=[subagent], checkpointer=InMemorySaver())
+
+    run = simulate(graph, "clean", [approve()])
+
+    assert [(e.name, e.call_id) for e in run.executed] == [
+        ("task", "call_1"),
+        ("delete_file", "call_1"),
+        ("delete_file", "call_2"),
+    ]
+    [unreviewed] = violations(run)  # /etc/b; not `task` "on the approval of" delete_file
+    assert unreviewed.check == "unapproved_call"
+    assert "delete_file(path='/etc/b')" in unreviewed.evidence[0]
