@@ -247,11 +247,17 @@ def _violation_failures(run: Run, wanted: Sequence[str], off: Sequence[str]) -> 
 
     found = violations(run, **dict.fromkeys(off, False))
     got = Counter(v.check for v in found)
-    if set(got) == set(wanted):
+    if got == Counter(wanted):  # one name per violation: a second unapproved call is not hidden
         return []
     listed = "\n".join(f"  {v}" for v in found) or "  (none)"
+    counts = (
+        " (each name stands for one violation; list a check as often as it must fire)"
+        if set(got) == set(wanted)
+        else ""
+    )
     return [
-        f"violations: expected {sorted(wanted) or 'none'}, got {sorted(got) or 'none'}:\n{listed}"
+        f"violations: expected {sorted(wanted) or 'none'}, got "
+        f"{sorted(got.elements()) or 'none'}{counts}:\n{listed}"
     ]
 
 
