@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -340,7 +341,7 @@ def from_result(
     return ReportItem(
         id=shown_path(id if id is not None else scenario.where),
         status=status_of(given),
-        description=" ".join(scenario.description.split()),
+        description=" ".join(scenario.description.split()) + _switched_off(scenario, runs),
         tags=tuple(scenario.tags),
         where=where,
         failures=tuple(failures),
@@ -349,6 +350,16 @@ def from_result(
         details=shown_path(result.report()),
         snapshot_diffs=tuple(snapshot_diffs),
     )
+
+
+def _switched_off(scenario: object, runs: Sequence[Run]) -> str:
+    """What the scenario's `checks_off` hid, so a report never shows it as a silent pass."""
+    off = _checks_off(scenario)
+    if not off:
+        return ""
+    hidden = Counter(v.check for run in runs for v in violations_of(run, ()) if v.check in off)
+    found = ", ".join(f"{check} x{count}" for check, count in sorted(hidden.items()))
+    return f" [checks off: {', '.join(off)}; they would have found: {found or 'nothing'}]"
 
 
 def _checks_off(scenario: object) -> tuple[str, ...]:

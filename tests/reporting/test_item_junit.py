@@ -179,3 +179,32 @@ def test_the_diagram_of_a_scenario_leaves_out_the_checks_the_scenario_switches_o
     assert "VIOLATION [rejected_call_ran]" in drawn
     assert "reason_not_delivered" not in drawn
     assert "reason_not_delivered" in mermaid(result.run)  # judged with every check
+
+
+CHECKS_OFF = """\
+description: A broken fork runs an unreviewed delete; the file switches the check off.
+agent:
+  kind: factory
+  factory: hitl_sim.catalog.broken_agents:reviews_only_first_call
+  tools:
+    delete_file: {args: {path: str}, returns: "deleted {path}"}
+  options:
+    interrupt_on: {delete_file: true}
+model:
+  - calls:
+      - delete_file: {path: /tmp/a}
+      - delete_file: {path: /srv/prod}
+  - say: done
+reviewer: [approve]
+expect:
+  checks_off: [unapproved_call, ran_twice]
+"""
+
+
+def test_a_pass_with_checks_off_says_what_they_would_have_found(folder):
+    result = runs.scenario_result(folder, "checks_off", CHECKS_OFF)
+    item = from_result(result)
+    assert item.status == "PASS"
+    assert item.description.endswith(
+        " [checks off: unapproved_call, ran_twice; they would have found: unapproved_call x1]"
+    )
