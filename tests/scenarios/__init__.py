@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
 EMAIL_AGENT_AND_MODEL = """\
 agent:
   kind: create_agent
@@ -25,3 +28,10 @@ APPROVED = (
     + EMAIL_AGENT_AND_MODEL
     + "reviewer: [approve]\nexpect:\n  executed: [send_email]\n"
 )
+
+
+def write(tmp_path: Path, text: str, name: str = "case.yaml") -> Path:
+    """A scenario file `name` in `tmp_path` holding `text` (dedented)."""
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path

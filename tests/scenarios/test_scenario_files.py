@@ -12,13 +12,7 @@ from hitl_sim.errors import ScenarioError
 from hitl_sim.scenarios.loader import find_scenario_files, load_scenario, load_scenarios
 from hitl_sim.scenarios.runner import run_scenario
 from hitl_sim.scenarios.schema import duration
-from tests.scenarios import EMAIL_AGENT
-
-
-def write(tmp_path, text, name="case.yaml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
+from tests.scenarios import EMAIL_AGENT, write
 
 
 def error_of(path):

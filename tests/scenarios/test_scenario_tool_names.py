@@ -10,12 +10,11 @@ still catch the tool that ran.
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from hitl_sim.errors import ScenarioError
 from hitl_sim.scenarios.runner import run_scenario
+from tests.scenarios import write
 
 AGENT = """\
 description: The delete is reviewed.
@@ -38,12 +37,6 @@ FIX = (
     "`kind: factory` the tools of the graph it builds)."
 )
 NEVER_RUNS = "it never runs, so the expectation holds whatever the agent does."
-
-
-def write(tmp_path, text, name="case.yaml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
 
 
 def refusal(path):
